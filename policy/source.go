@@ -1,0 +1,218 @@
+package policy
+
+import (
+	"bytes"
+	"cuelang.org/go/cue/literal"
+	"encoding/json"
+	"sort"
+	"sync"
+
+	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/ast"
+	"cuelang.org/go/cue/token"
+)
+
+// sourceFile is one input file read into memory.
+type sourceFile struct {
+	rel     string // slash path relative to the repository folder
+	display string // name used in positions
+	data    []byte
+
+	linesOnce sync.Once
+	lines     []int // offsets at which lines start
+}
+
+// position converts a byte offset into a line and column (both from 1,
+// columns in bytes, as CUE and go vet count them).
+func (f *sourceFile) position(off int) Position {
+	f.linesOnce.Do(func() {
+		f.lines = append(f.lines, 0)
+		for i, c := range f.data {
+			if c == '\n' {
+				f.lines = append(f.lines, i+1)
+			}
+		}
+	})
+	off = min(max(off, 0), len(f.data))
+	line := sort.Search(len(f.lines), func(i int) bool { return f.lines[i] > off }) - 1
+	return Position{File: f.display, Line: line + 1, Column: off - f.lines[line] + 1}
+}
+
+// A locator finds where a value below an asset or a config entry is
+// written. Path elements are keys (string) or list indexes (int); when the
+// path goes further than the source, the deepest value found is used.
+type locator interface {
+	pos(path ...any) Position
+}
+
+// jsonLocator locates values inside one JSON value of a file.
+type jsonLocator struct {
+	f     *sourceFile
+	start int // offset of the value
+}
+
+func (l jsonLocator) pos(path ...any) Position {
+	off := l.start
+	for _, key := range path {
+		next, ok := jsonChild(l.f.data, off, key)
+		if !ok {
+			break
+		}
+		off = next
+	}
+	return l.f.position(off)
+}
+
+// jsonChild returns the offset of the value under key (in an object) or
+// index (in an array) of the JSON value that starts at off.
+func jsonChild(data []byte, off int, key any) (int, bool) {
+	dec := json.NewDecoder(bytes.NewReader(data[off:]))
+	tok, err := dec.Token()
+	if err != nil {
+		return 0, false
+	}
+	valueStart := func() int {
+		i := off + int(dec.InputOffset())
+		for i < len(data) && bytes.IndexByte([]byte(" \t\r\n:,"), data[i]) >= 0 {
+			i++
+		}
+		return i
+	}
+	var skip json.RawMessage
+	switch tok {
+	case json.Delim('{'):
+		for dec.More() {
+			k, err := dec.Token()
+			if err != nil {
+				return 0, false
+			}
+			if k == key {
+				return valueStart(), true
+			}
+			if dec.Decode(&skip) != nil {
+				return 0, false
+			}
+		}
+	case json.Delim('['):
+		for i := 0; dec.More(); i++ {
+			if i == key {
+				return valueStart(), true
+			}
+			if dec.Decode(&skip) != nil {
+				return 0, false
+			}
+		}
+	}
+	return 0, false
+}
+
+// astLocator locates values inside a CUE (or YAML) syntax tree.
+type astLocator struct{ expr ast.Expr }
+
+func (l astLocator) pos(path ...any) Position {
+	node := ast.Node(l.expr)
+	for _, key := range path {
+		next := astChild(node, key)
+		if next == nil {
+			break
+		}
+		node = next
+	}
+	return fromToken(node.Pos())
+}
+
+// astChild returns the value of a field (key string) or a list element
+// (key int) of a struct or list literal.
+func astChild(n ast.Node, key any) ast.Node {
+	switch x := n.(type) {
+	case *ast.StructLit:
+		name, ok := key.(string)
+		if !ok {
+			return nil
+		}
+		for _, d := range x.Elts {
+			if f, ok := d.(*ast.Field); ok {
+				if l, ok := labelName(f.Label); ok && l == name {
+					return f.Value
+				}
+			}
+		}
+	case *ast.ListLit:
+		if i, ok := key.(int); ok && i >= 0 && i < len(x.Elts) {
+			return x.Elts[i]
+		}
+	}
+	return nil
+}
+
+// valueLocator locates values inside an evaluated CUE value.
+type valueLocator struct{ v cue.Value }
+
+func (l valueLocator) pos(path ...any) Position {
+	sels := make([]cue.Selector, 0, len(path))
+	for _, key := range path {
+		switch k := key.(type) {
+		case string:
+			sels = append(sels, cue.Str(k))
+		case int:
+			sels = append(sels, cue.Index(k))
+		}
+	}
+	// Walk back up until a value written in a repository file is found:
+	// defaults and required fields come from the schema.
+	for n := len(sels); n >= 0; n-- {
+		if v := l.v.LookupPath(cue.MakePath(sels[:n]...)); v.Exists() {
+			if p := userPos(v); p.File != "" {
+				return p
+			}
+		}
+	}
+	return fromToken(l.v.Pos())
+}
+
+// userPos is where a value is written in a repository file, if it is.
+func userPos(v cue.Value) Position {
+	if p := fromToken(v.Pos()); p.File != "" && !isSchemaFile(p.File) {
+		return p
+	}
+	for _, c := range conjuncts(v) {
+		if p := fromToken(c.Pos()); p.File != "" && !isSchemaFile(p.File) {
+			return p
+		}
+	}
+	return Position{}
+}
+
+// conjuncts lists the values a value was unified from.
+func conjuncts(v cue.Value) []cue.Value {
+	op, args := v.Expr()
+	if op != cue.AndOp {
+		return nil
+	}
+	return args
+}
+
+func fromToken(p token.Pos) Position {
+	tp := p.Position()
+	return Position{File: tp.Filename, Line: tp.Line, Column: tp.Column}
+}
+
+// labelName returns the name of a regular field label: an identifier that
+// is not a definition or hidden, or a quoted string.
+func labelName(l ast.Label) (string, bool) {
+	switch x := l.(type) {
+	case *ast.Ident:
+		if x.Name == "" || x.Name[0] == '#' || x.Name[0] == '_' {
+			return "", false
+		}
+		return x.Name, true
+	case *ast.BasicLit:
+		if x.Kind == token.STRING && len(x.Value) > 0 && x.Value[0] == '"' {
+			s, err := literal.Unquote(x.Value)
+			if err == nil {
+				return s, true
+			}
+		}
+	}
+	return "", false
+}
