@@ -18,14 +18,39 @@ import (
 	"cuelang.org/go/cue/token"
 )
 
-// rawAsset is an asset decoded from some source, with what is needed to
-// point at its fields until checking is done.
+// rawAsset is an asset decoded and checked on its own, with what is
+// needed to point at it for the checks that need the whole repository
+// (duplicate ids, driver references).
 type rawAsset struct {
 	asset *Asset
 	loc   locator
-	// checked is set when the CUE evaluator already checked the asset
-	// against #Asset, so the Go checks would only repeat its errors.
-	checked bool
+}
+
+// newRawAsset finishes an asset decoded from a source: it runs the Go
+// checks of #Asset, unless decoding failed (which is its problem), fills
+// the defaults, and keeps a locator that holds no syntax tree.
+func newRawAsset(a *Asset, loc locator, decodeErr *Problem, rep *report) rawAsset {
+	if decodeErr != nil {
+		rep.list = append(rep.list, *decodeErr)
+	} else {
+		checkAsset(a, loc, rep)
+	}
+	applyDefaults(a)
+	if al, ok := loc.(astLocator); ok {
+		loc = fixedLocator{at: al.pos(), driver: al.pos("driver")}
+	}
+	return rawAsset{asset: a, loc: loc}
+}
+
+// fixedLocator remembers the positions of an asset that later checks may
+// report, so that the syntax tree it came from can be freed.
+type fixedLocator struct{ at, driver Position }
+
+func (l fixedLocator) pos(path ...any) Position {
+	if len(path) == 1 && path[0] == "driver" {
+		return l.driver
+	}
+	return l.at
 }
 
 // decodeJSONAssets reads an inventory file: one JSON object of asset id to
@@ -76,15 +101,23 @@ func decodeJSONAssets(f *sourceFile) ([]rawAsset, Problems) {
 			return out, rep.list
 		}
 		a.Source = f.position(start)
+		var p *Problem
 		if err != nil {
-			rep.list = append(rep.list, decodeProblem(a, err, loc, f.data[start:dec.InputOffset()]))
+			prob := decodeProblem(a, err, loc, f.data[start:dec.InputOffset()])
+			p = &prob
 		}
-		out = append(out, rawAsset{asset: a, loc: loc})
+		out = append(out, newRawAsset(a, loc, p, &rep))
 	}
 	if _, err := dec.Token(); err != nil {
 		syntax(err)
-	} else if _, err := dec.Token(); err != io.EOF {
-		rep.errorf(f.position(int(dec.InputOffset())), "json-syntax", "invalid JSON: unexpected data after the inventory object")
+		return out, rep.list
+	}
+	end := int(dec.InputOffset())
+	if _, err := dec.Token(); err != io.EOF {
+		for end < len(f.data) && strings.IndexByte(" \t\r\n", f.data[end]) >= 0 {
+			end++
+		}
+		rep.errorf(f.position(end), "json-syntax", "invalid JSON: unexpected data after the inventory object")
 	}
 	return out, rep.list
 }
@@ -139,7 +172,11 @@ func decodeProblem(a *Asset, err error, loc locator, raw []byte) Problem {
 		if s := suggest(name, fieldNames(reflect.TypeFor[Asset]())); s != "" && len(path) == 1 {
 			msg += fmt.Sprintf(" (did you mean %q?)", s)
 		}
-		return Problem{Position: loc.pos(path...), Level: LevelError, Code: "unknown-field", Message: msg}
+		pos := loc.pos(path...)
+		if kl, ok := loc.(interface{ keyPos(...any) Position }); ok {
+			pos = kl.keyPos(path...)
+		}
+		return Problem{Position: pos, Level: LevelError, Code: "unknown-field", Message: msg}
 	}
 	return Problem{Position: loc.pos(), Level: LevelError, Code: "schema", Message: fmt.Sprintf("asset %q: %v", a.ID, err)}
 }
@@ -296,13 +333,9 @@ func jsonTypeName(v string) string {
 // It returns ok=false when some asset is computed (references,
 // comprehensions, disjunctions...): the caller leaves those to CUE.
 func literalAssets(s *ast.StructLit) (out []rawAsset, probs Problems, ok bool) {
-	type entry struct {
-		id   string
-		expr ast.Expr
-		data []byte
-	}
-	entries := make([]entry, 0, len(s.Elts))
+	var rep report
 	var buf []byte
+	out = make([]rawAsset, 0, len(s.Elts))
 	for _, d := range s.Elts {
 		f, isField := d.(*ast.Field)
 		if !isField || f.Constraint != token.ILLEGAL {
@@ -312,22 +345,14 @@ func literalAssets(s *ast.StructLit) (out []rawAsset, probs Problems, ok bool) {
 		if !named {
 			return nil, nil, false
 		}
-		start := len(buf)
-		if buf, ok = appendLiteral(buf, f.Value); !ok {
+		if buf, ok = appendLiteral(buf[:0], f.Value); !ok {
 			return nil, nil, false
 		}
-		entries = append(entries, entry{id: id, expr: f.Value, data: buf[start:len(buf):len(buf)]})
+		a := &Asset{ID: id, Source: fromToken(f.Value.Pos())}
+		loc := astLocator{expr: f.Value}
+		out = append(out, newRawAsset(a, loc, decodeAsset(a, buf, loc), &rep))
 	}
-	out = make([]rawAsset, 0, len(entries))
-	for _, e := range entries {
-		a := &Asset{ID: e.id, Source: fromToken(e.expr.Pos())}
-		loc := astLocator{expr: e.expr}
-		if p := decodeAsset(a, e.data, loc); p != nil {
-			probs = append(probs, *p)
-		}
-		out = append(out, rawAsset{asset: a, loc: loc})
-	}
-	return out, probs, true
+	return out, rep.list, true
 }
 
 var plainNumber = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?$`)

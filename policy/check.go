@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -15,6 +16,9 @@ const expiryWarning = 14 * 24 * time.Hour
 func (l *loader) check() {
 	r := l.repo
 	r.computeMembers()
+	if l.unreadable {
+		return // references and judgements would report what the file defines
+	}
 	l.checkGroups()
 	l.checkExceptions()
 	for _, name := range SortedKeys(r.Waves) {
@@ -51,11 +55,11 @@ func (l *loader) checkGroups() {
 		for field, ids := range map[string][]string{"include": g.Include, "exclude": g.Exclude} {
 			for i, id := range ids {
 				if _, ok := l.repo.Assets[id]; !ok {
-					l.rep.errorf(loc.pos(field, i), "unknown-asset", "group %q %ss unknown asset %q%s", name, strings.TrimSuffix(field, "e"), id, l.assetHint(id))
+					l.rep.errorf(loc.pos(field, i), "unknown-asset", "group %q: %s names unknown asset %q%s", name, field, id, l.assetHint(id))
 				}
 			}
 		}
-		if g.Match == nil && len(g.Include) == 0 {
+		if g.Match == nil && len(g.Include) == 0 && !l.partial["groups\x00"+name] {
 			l.rep.warnf(loc.pos(), "empty-group", "group %q has neither match nor include: it has no assets", name)
 		}
 	}
@@ -94,8 +98,18 @@ func days(d time.Duration) string {
 	return fmt.Sprintf("%d days", n)
 }
 
+// namePattern is #Name of the schema, which CUE cannot apply to labels.
+var namePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+
+func (l *loader) checkName(kind, name string, loc locator) {
+	if !namePattern.MatchString(name) {
+		l.rep.errorf(loc.pos(), "bad-name", "%s name %q: want %s (it becomes part of file names under audit/)", kind, name, formatWords["#Name"])
+	}
+}
+
 func (l *loader) checkWave(w *Wave) {
 	r, loc := l.repo, l.loc("waves", w.Name)
+	l.checkName("wave", w.Name, loc)
 	for i, id := range w.Patches {
 		if !l.known["patches"][id] {
 			l.rep.errorf(loc.pos("patches", i), "unknown-patch", "wave %q: unknown patch %q%s", w.Name, id, l.hint("patches", id))
@@ -115,6 +129,9 @@ func (l *loader) checkWave(w *Wave) {
 		if s.Window != "any" && !l.known["windows"][s.Window] {
 			l.rep.errorf(loc.pos("stages", i, "window"), "unknown-window", "wave %q stage %q: window %q is not defined in policy.windows%s (or use \"any\")", w.Name, s.Name, s.Window, l.hint("windows", s.Window))
 		}
+	}
+	if l.schemaErrors || l.partial["waves\x00"+w.Name] {
+		return // approval, empty stages and the canary rule judge the whole
 	}
 	l.checkAuthority(w, loc)
 
@@ -185,6 +202,7 @@ func (l *loader) checkAuthority(w *Wave, loc locator) {
 
 func (l *loader) checkRollback(rb *Rollback) {
 	loc := l.loc("rollbacks", rb.Name)
+	l.checkName("rollback", rb.Name, loc)
 	w, ok := l.repo.Waves[rb.Wave]
 	if !l.known["waves"][rb.Wave] {
 		l.rep.errorf(loc.pos("wave"), "unknown-wave", "rollback %q: unknown wave %q%s", rb.Name, rb.Wave, l.hint("waves", rb.Wave))

@@ -3,7 +3,6 @@ package policy
 import (
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 
 	"cuelang.org/go/cue"
@@ -28,6 +27,7 @@ func isSchemaFile(name string) bool { return strings.HasPrefix(name, schemaPrefi
 func (l *loader) loadConfig() {
 	l.known = map[string]map[string]bool{}
 	l.locs = map[string]locator{}
+	l.partial = map[string]bool{}
 	keepLiterals := !l.configRefersToAssets()
 	inst := build.NewContext().NewInstance("", nil)
 	for _, name := range schemas.Files {
@@ -42,17 +42,14 @@ func (l *loader) loadConfig() {
 		inst.AddSyntax(f)
 	}
 	for _, cf := range l.cueFiles {
-		if keepLiterals && cf.lits != nil {
-			decls := cf.ast.Decls[:0:0]
-			for i, d := range cf.ast.Decls {
-				if !slices.Contains(cf.lits, i) {
-					decls = append(decls, d)
-				}
-			}
-			cf.ast.Decls = decls
+		switch {
+		case keepLiterals:
 			l.rep.list = append(l.rep.list, cf.probs...)
-		} else {
-			cf.lits, cf.raw = nil, nil
+		case cf.lits:
+			// Parse again, with the assets, for the CUE evaluator; the
+			// file parsed before, so it parses now.
+			cf.ast, _ = parser.ParseFile(cf.src.display, cf.src.data, parser.AllErrors)
+			cf.lits, cf.raw = false, nil
 		}
 		setPackage(cf.ast)
 		inst.AddSyntax(cf.ast)
@@ -62,6 +59,7 @@ func (l *loader) loadConfig() {
 	for _, err := range []error{inst.Err, v.Err(), v.Validate(cue.Concrete(true))} {
 		if err != nil {
 			l.rep.list = append(l.rep.list, cueProblems(err, v)...)
+			l.schemaErrors = true
 		}
 	}
 	l.config = v
@@ -101,111 +99,30 @@ func (l *loader) configRefersToAssets() bool {
 		return !found
 	}
 	for _, cf := range l.cueFiles {
-		for i, d := range cf.ast.Decls {
-			if !slices.Contains(cf.lits, i) {
-				ast.Walk(d, visit, nil)
-			}
-		}
+		ast.Walk(cf.ast, visit, nil)
 	}
 	return found
-}
-
-// cueProblems turns CUE errors into problems at the repository value that
-// causes them, merging the alternatives of a failed disjunction into one
-// message.
-func cueProblems(err error, root cue.Value) Problems {
-	type entry = cueEntry
-	var byPath []string
-	groups := map[string][]entry{}
-	for _, e := range cueerrors.Errors(err) {
-		format, args := e.Msg()
-		if strings.Contains(format, "errors in empty disjunction") {
-			continue
-		}
-		path := strings.Join(e.Path(), ".")
-		if _, seen := groups[path]; !seen {
-			byPath = append(byPath, path)
-		}
-		groups[path] = append(groups[path], entry{path: path, pos: cueErrPos(e, root), msg: fmt.Sprintf(format, args...), args: args, fmt: format})
-	}
-	var out Problems
-	for _, path := range byPath {
-		es := groups[path]
-		if slices.ContainsFunc(es, func(e entry) bool { return !strings.Contains(e.msg, "mismatched types") }) {
-			es = slices.DeleteFunc(es, func(e entry) bool { return strings.Contains(e.msg, "mismatched types") })
-		}
-		prefix := ""
-		if path != "" {
-			prefix = path + ": "
-		}
-		// A value that fails every alternative of an enumeration shows up
-		// as one conflict per alternative; the common side is the value.
-		var conflicts []entry
-		for _, e := range es {
-			if e.fmt == "conflicting values %s and %s" && len(e.args) == 2 {
-				conflicts = append(conflicts, e)
-			}
-		}
-		if len(conflicts) >= 2 {
-			if value, alts, ok := commonSide(conflicts); ok {
-				out = append(out, Problem{Position: conflicts[0].pos, Level: LevelError, Code: "schema",
-					Message: fmt.Sprintf("%sinvalid value %s (want one of %s)", prefix, value, strings.Join(alts, ", "))})
-				es = slices.DeleteFunc(es, func(e entry) bool { return e.fmt == "conflicting values %s and %s" })
-			}
-		}
-		for _, e := range es {
-			out = append(out, Problem{Position: e.pos, Level: LevelError, Code: "schema", Message: prefix + e.msg})
-		}
-	}
-	return out
-}
-
-// cueEntry is one CUE error message on its way to a problem.
-type cueEntry struct {
-	path string
-	pos  Position
-	msg  string
-	args []any
-	fmt  string
-}
-
-// commonSide finds the argument shared by all conflicts, the value that
-// was written, and lists the other sides, the accepted values.
-func commonSide(conflicts []cueEntry) (string, []string, bool) {
-	for side := range 2 {
-		value := fmt.Sprint(conflicts[0].args[side])
-		var alts []string
-		for _, c := range conflicts {
-			a, b := fmt.Sprint(c.args[0]), fmt.Sprint(c.args[1])
-			switch value {
-			case a:
-				alts = append(alts, b)
-			case b:
-				alts = append(alts, a)
-			}
-		}
-		if len(alts) == len(conflicts) {
-			slices.Sort(alts)
-			return value, slices.Compact(alts), true
-		}
-	}
-	return "", nil, false
 }
 
 // cueErrPos picks the position of an error in a repository file: the
 // value written there, else the nearest enclosing value that is.
 func cueErrPos(e cueerrors.Error, root cue.Value) Position {
-	for _, p := range append([]token.Pos{e.Position()}, e.InputPositions()...) {
-		if pos := fromToken(p); pos.File != "" && !isSchemaFile(pos.File) {
-			return pos
+	format, _ := e.Msg()
+	missing := strings.Contains(format, "field is required")
+	if !missing {
+		for _, p := range append([]token.Pos{e.Position()}, e.InputPositions()...) {
+			if pos := fromToken(p); pos.File != "" && !isSchemaFile(pos.File) {
+				return pos
+			}
 		}
 	}
-	path := make([]any, 0, len(e.Path()))
-	for _, s := range e.Path() {
-		path = append(path, s)
+	// The path as CUE prints it: quoted labels, list indexes as numbers.
+	sels := cue.ParsePath(strings.Join(e.Path(), ".")).Selectors()
+	if missing && len(sels) > 0 {
+		sels = sels[:len(sels)-1] // the entry that lacks the field
 	}
 	if root.Exists() {
-		if p := (valueLocator{root}).pos(path...); p.File != "" && !isSchemaFile(p.File) {
+		if p := (valueLocator{root}).posOf(sels); p.File != "" && !isSchemaFile(p.File) {
 			return p
 		}
 	}
@@ -214,7 +131,12 @@ func cueErrPos(e cueerrors.Error, root cue.Value) Position {
 
 // decodeSection decodes each entry of a map-valued section (groups,
 // waves, policy.windows ...) that CUE found valid, and records every name.
-func (l *loader) decodeSection(v cue.Value, section string, fn func(name string, data []byte, loc locator)) {
+//
+// An entry with errors is decoded without its invalid values (complete is
+// false), so that the checks of its other values still run: validate
+// reports every problem, not only those in valid entries. A repository
+// with errors must not be planned; Load's callers check for errors.
+func (l *loader) decodeSection(v cue.Value, section string, fn func(name string, data []byte, loc locator, complete bool)) {
 	names := map[string]bool{}
 	l.known[section] = names
 	it, err := v.Fields()
@@ -226,8 +148,11 @@ func (l *loader) decodeSection(v cue.Value, section string, fn func(name string,
 		names[name] = true
 		loc := valueLocator{ev}
 		l.locs[section+"\x00"+name] = loc
-		if data, ok := concrete(ev); ok {
-			fn(name, data, loc)
+		if data, complete, ok := bestEffort(ev); ok {
+			if !complete {
+				l.partial[section+"\x00"+name] = true
+			}
+			fn(name, data, loc, complete)
 		}
 	}
 }
@@ -242,8 +167,61 @@ func concrete(v cue.Value) ([]byte, bool) {
 	return data, err == nil
 }
 
-// decodeInto unmarshals JSON from a valid CUE value; the schema makes
-// failures impossible short of a schema bug, which is reported as such.
+// bestEffort returns the JSON of a value, leaving out what is invalid or
+// incomplete in it (list elements become null, so that indexes hold).
+func bestEffort(v cue.Value) (data []byte, complete, ok bool) {
+	if data, ok := concrete(v); ok {
+		return data, true, true
+	}
+	p, ok := partial(v)
+	if !ok {
+		return nil, false, false
+	}
+	data, err := json.Marshal(p)
+	return data, false, err == nil
+}
+
+func partial(v cue.Value) (any, bool) {
+	if data, ok := concrete(v); ok {
+		return json.RawMessage(data), true
+	}
+	// An error below a value makes the value itself an error, but its
+	// fields and elements can still be reached one by one.
+	kind := v.IncompleteKind()
+	if kind == cue.StructKind || kind == cue.BottomKind {
+		if it, err := v.Fields(); err == nil {
+			out := map[string]any{}
+			isStruct := true
+			for isStruct && it.Next() {
+				if isStruct = it.Selector().LabelType() == cue.StringLabel; !isStruct {
+					break // a list: its elements come as fields too
+				}
+				if p, ok := partial(it.Value()); ok {
+					out[it.Selector().Unquoted()] = p
+				}
+			}
+			if isStruct && (kind == cue.StructKind || len(out) > 0) {
+				return out, true
+			}
+		}
+	}
+	if kind == cue.ListKind || kind == cue.BottomKind {
+		var out []any
+		for i := 0; ; i++ {
+			e := v.LookupPath(cue.MakePath(cue.Index(i)))
+			if !e.Exists() {
+				break
+			}
+			p, _ := partial(e)
+			out = append(out, p)
+		}
+		return out, out != nil || kind == cue.ListKind
+	}
+	return nil, false
+}
+
+// decodeInto unmarshals JSON from a CUE value that the schema checked;
+// failures are a schema bug, and are reported as such.
 func (l *loader) decodeInto(data []byte, loc locator, what string, dst any) bool {
 	if err := json.Unmarshal(data, dst); err != nil {
 		l.rep.errorf(loc.pos(), "internal", "%s: cannot decode %s: %v (a patchwave schema bug: please report it)", what, data, err)

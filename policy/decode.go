@@ -110,7 +110,7 @@ func (l *loader) decodeConfig(v cue.Value) {
 	pv := v.LookupPath(cue.ParsePath("policy"))
 	l.decodePolicy(pv)
 
-	l.decodeSection(v.LookupPath(cue.ParsePath("groups")), "groups", func(name string, data []byte, loc locator) {
+	l.decodeSection(v.LookupPath(cue.ParsePath("groups")), "groups", func(name string, data []byte, loc locator, complete bool) {
 		var g rawGroup
 		if !l.decodeInto(data, loc, "group "+name, &g) {
 			return
@@ -129,7 +129,7 @@ func (l *loader) decodeConfig(v cue.Value) {
 		r.Groups[name] = grp
 	})
 
-	l.decodeSection(v.LookupPath(cue.ParsePath("patches")), "patches", func(name string, data []byte, loc locator) {
+	l.decodeSection(v.LookupPath(cue.ParsePath("patches")), "patches", func(name string, data []byte, loc locator, complete bool) {
 		var p rawPatch
 		if !l.decodeInto(data, loc, "patch "+name, &p) {
 			return
@@ -142,6 +142,7 @@ func (l *loader) decodeConfig(v cue.Value) {
 			patch.Image = &ImageTarget{Repository: p.Image.Repository, Digest: p.Image.Digest, Tag: p.Image.Tag}
 		}
 		switch {
+		case !complete: // what is missing may be what CUE rejected
 		case p.Packages == nil && p.Image == nil:
 			l.rep.errorf(loc.pos(), "patch-target", "patch %q has no target: set packages (name -> fixed version) for hosts, or image (repository and digest or tag) for images", name)
 		case p.Packages != nil && p.Image != nil:
@@ -152,7 +153,7 @@ func (l *loader) decodeConfig(v cue.Value) {
 		r.Patches[name] = patch
 	})
 
-	l.decodeSection(v.LookupPath(cue.ParsePath("waves")), "waves", func(name string, data []byte, loc locator) {
+	l.decodeSection(v.LookupPath(cue.ParsePath("waves")), "waves", func(name string, data []byte, loc locator, complete bool) {
 		var w rawWave
 		if !l.decodeInto(data, loc, "wave "+name, &w) {
 			return
@@ -165,7 +166,7 @@ func (l *loader) decodeConfig(v cue.Value) {
 			st := &Stage{Name: s.Name, Groups: s.Groups, Window: s.Window, Reboot: s.Reboot, OnFailure: s.OnFailure}
 			st.MaxParallel = l.parseAmount(s.MaxParallel, loc, "stages", i, "max_parallel")
 			st.MaxFailures = l.parseAmount(s.MaxFailures, loc, "stages", i, "max_failures")
-			if st.MaxParallel == (Amount{}) {
+			if s.MaxParallel != nil && st.MaxParallel == (Amount{}) {
 				l.rep.errorf(loc.pos("stages", i, "max_parallel"), "schema", "wave %q stage %q: max_parallel must be at least 1", name, s.Name)
 			}
 			st.Soak = l.parseDuration(s.Soak, loc, "stages", i, "soak")
@@ -174,7 +175,7 @@ func (l *loader) decodeConfig(v cue.Value) {
 		r.Waves[name] = wave
 	})
 
-	l.decodeSection(v.LookupPath(cue.ParsePath("rollbacks")), "rollbacks", func(name string, data []byte, loc locator) {
+	l.decodeSection(v.LookupPath(cue.ParsePath("rollbacks")), "rollbacks", func(name string, data []byte, loc locator, complete bool) {
 		var rb rawRollback
 		if l.decodeInto(data, loc, "rollback "+name, &rb) {
 			r.Rollbacks[name] = &Rollback{Name: name, Wave: rb.Wave, Stages: rb.Stages, Assets: rb.Assets, Reason: rb.Reason, ApprovedBy: rb.ApprovedBy}
@@ -191,7 +192,7 @@ func (l *loader) decodePolicy(pv cue.Value) {
 		if !fv.Exists() {
 			return fv, nil, false
 		}
-		data, ok := concrete(fv)
+		data, _, ok := bestEffort(fv)
 		return fv, data, ok
 	}
 	if _, data, ok := field("branch"); ok {
@@ -225,7 +226,7 @@ func (l *loader) decodePolicy(pv cue.Value) {
 			for _, s := range f.Allow {
 				fr.Allow = append(fr.Allow, Severity(s))
 			}
-			if !fr.To.After(fr.From) {
+			if !fr.From.IsZero() && !fr.To.IsZero() && !fr.To.After(fr.From) {
 				l.rep.errorf(eloc.pos("to"), "freeze-range", "policy.freezes[%d]: to (%s) must be after from (%s)", i, f.To, f.From)
 			}
 			p.Freezes = append(p.Freezes, fr)
@@ -243,7 +244,7 @@ func (l *loader) decodePolicy(pv cue.Value) {
 		})
 	}
 	p.Windows = map[string]*Window{}
-	l.decodeSection(pv.LookupPath(cue.ParsePath("windows")), "windows", func(name string, data []byte, wloc locator) {
+	l.decodeSection(pv.LookupPath(cue.ParsePath("windows")), "windows", func(name string, data []byte, wloc locator, _ bool) {
 		var w rawWindow
 		if !l.decodeInto(data, wloc, "policy.windows."+name, &w) {
 			return
@@ -253,15 +254,15 @@ func (l *loader) decodePolicy(pv cue.Value) {
 			win.Days = append(win.Days, weekdays[d])
 		}
 		start, err := ParseClock(w.Start)
-		if err != nil {
+		if err != nil && w.Start != "" {
 			l.rep.errorf(wloc.pos("start"), "schema", "policy.windows.%s.start: %v", name, err)
 		}
 		win.Start = start
-		if win.Duration <= 0 || win.Duration > 7*24*time.Hour {
+		if w.Duration != "" && (win.Duration <= 0 || win.Duration > 7*24*time.Hour) {
 			l.rep.errorf(wloc.pos("duration"), "window-duration", "policy.windows.%s.duration: %q must be more than 0 and at most 7d", name, w.Duration)
 		}
 		loc, err := time.LoadLocation(w.Timezone)
-		if err != nil || w.Timezone == "Local" {
+		if w.Timezone != "" && (err != nil || w.Timezone == "Local") {
 			l.rep.errorf(wloc.pos("timezone"), "unknown-timezone", "policy.windows.%s.timezone: unknown time zone %q (want an IANA name such as \"Europe/Berlin\" or \"UTC\")", name, w.Timezone)
 			loc = time.UTC
 		}
@@ -269,7 +270,7 @@ func (l *loader) decodePolicy(pv cue.Value) {
 		p.Windows[name] = win
 	})
 	p.Drivers = map[string]Driver{}
-	l.decodeSection(pv.LookupPath(cue.ParsePath("drivers")), "drivers", func(name string, data []byte, dloc locator) {
+	l.decodeSection(pv.LookupPath(cue.ParsePath("drivers")), "drivers", func(name string, data []byte, dloc locator, _ bool) {
 		var settings map[string]any
 		if l.decodeInto(data, dloc, "policy.drivers."+name, &settings) {
 			typ, _ := settings["type"].(string)
@@ -286,7 +287,7 @@ func (l *loader) eachElement(v cue.Value, fn func(i int, data []byte, loc locato
 		return
 	}
 	for i := 0; it.Next(); i++ {
-		if data, ok := concrete(it.Value()); ok {
+		if data, _, ok := bestEffort(it.Value()); ok {
 			fn(i, data, valueLocator{it.Value()})
 		}
 	}
@@ -315,7 +316,12 @@ func (l *loader) decodeCanary(data []byte, loc locator) *Canary {
 	return &Canary{MaxAssets: a.Count}
 }
 
+// parseTime, parseDuration and parseAmount report values that CUE let
+// through but Go cannot read; an absent value is CUE's to report.
 func (l *loader) parseTime(s string, loc locator, path ...any) time.Time {
+	if s == "" {
+		return time.Time{}
+	}
 	t, err := ParseTime(s)
 	if err != nil {
 		l.rep.errorf(loc.pos(path...), "schema", "%s: %v", pathString(path), err)
@@ -324,6 +330,9 @@ func (l *loader) parseTime(s string, loc locator, path ...any) time.Time {
 }
 
 func (l *loader) parseDuration(s string, loc locator, path ...any) time.Duration {
+	if s == "" {
+		return 0
+	}
 	d, err := ParseDuration(s)
 	if err != nil {
 		l.rep.errorf(loc.pos(path...), "schema", "%s: %v", pathString(path), err)
@@ -332,6 +341,9 @@ func (l *loader) parseDuration(s string, loc locator, path ...any) time.Duration
 }
 
 func (l *loader) parseAmount(v any, loc locator, path ...any) Amount {
+	if v == nil {
+		return Amount{}
+	}
 	a, err := ParseAmount(v)
 	if err != nil {
 		l.rep.errorf(loc.pos(path...), "schema", "%s: %v", pathString(path), err)
@@ -350,14 +362,18 @@ func (l *loader) configAssets() []rawAsset {
 		av := it.Value()
 		loc := valueLocator{av}
 		a := &Asset{ID: it.Selector().Unquoted(), Source: loc.pos()}
-		ra := rawAsset{asset: a, loc: loc, checked: true}
-		if data, ok := concrete(av); ok {
-			if p := decodeAsset(a, data, loc); p != nil {
-				l.rep.list = append(l.rep.list, *p)
+		data, ok := concrete(av)
+		if !ok {
+			// CUE has reported its errors; keep what is valid, so that
+			// group membership and references do not add more.
+			if data, _, ok := bestEffort(av); ok {
+				_ = json.Unmarshal(data, a) // best effort by design
 			}
-			ra.checked = false // CUE checked it too; the Go checks agree and find nothing more
+			applyDefaults(a)
+			out = append(out, rawAsset{asset: a, loc: loc})
+			continue
 		}
-		out = append(out, ra)
+		out = append(out, newRawAsset(a, loc, decodeAsset(a, data, loc), &l.rep))
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -98,18 +99,29 @@ type loader struct {
 	locs map[string]locator
 	// config is the evaluated CUE configuration.
 	config cue.Value
+	// unreadable is set when a file could not be read whole (a syntax
+	// error): what it defines is missing, so references to it are not
+	// reported as unknown. schemaErrors is set when CUE found errors, and
+	// partial lists the entries decoded without their invalid values:
+	// checks that judge the whole (empty stages, the canary rule,
+	// approval) wait until those are fixed.
+	unreadable   bool
+	schemaErrors bool
+	partial      map[string]bool
 	// policyLoc and exceptionLocs locate policy values for the checks.
 	policyLoc     locator
 	exceptionLocs []locator
 }
 
 // cueFile is a parsed CUE file, with the plain-data assets found in it.
+// Their declarations are taken out of the syntax tree at once, so that a
+// big inventory's tree can be freed as soon as its assets are decoded.
 type cueFile struct {
 	src   *sourceFile
 	ast   *ast.File
-	lits  []int      // indexes in ast.Decls of `assets` declarations of plain data
+	lits  bool       // whether `assets` declarations were taken out
 	raw   []rawAsset // their assets
-	probs Problems
+	probs Problems   // their problems
 }
 
 // readFiles reads the repository's input files, in parallel.
@@ -189,6 +201,9 @@ func (l *loader) readSources(files []*sourceFile) {
 			cf, err := parseCUE(f)
 			if err != nil {
 				r.probs = cueProblems(err, cue.Value{})
+				for i := range r.probs {
+					r.probs[i].Code = "cue-syntax"
+				}
 			} else {
 				r.cue = cf // its assets' problems count once loadConfig keeps them
 			}
@@ -201,6 +216,11 @@ func (l *loader) readSources(files []*sourceFile) {
 	for _, r := range results {
 		if r.cue != nil {
 			l.cueFiles = append(l.cueFiles, r.cue)
+		}
+		for _, p := range r.probs {
+			if strings.HasSuffix(p.Code, "-syntax") || p.Code == "inventory-shape" {
+				l.unreadable = true
+			}
 		}
 		l.assets = append(l.assets, r.assets...)
 		l.rep.list = append(l.rep.list, r.probs...)
@@ -215,27 +235,33 @@ func parseCUE(f *sourceFile) (*cueFile, error) {
 		return nil, err
 	}
 	cf := &cueFile{src: f, ast: file}
-	for i, d := range file.Decls {
-		field, ok := d.(*ast.Field)
-		if !ok || field.Constraint != 0 {
-			continue
+	decls := file.Decls[:0:0]
+	for _, d := range file.Decls {
+		if s, ok := assetsLiteral(d); ok {
+			if raw, probs, ok := literalAssets(s); ok {
+				cf.lits = true
+				cf.raw = append(cf.raw, raw...)
+				cf.probs = append(cf.probs, probs...)
+				continue
+			}
 		}
-		if name, ok := labelName(field.Label); !ok || name != "assets" {
-			continue
-		}
-		s, ok := field.Value.(*ast.StructLit)
-		if !ok {
-			continue
-		}
-		raw, probs, ok := literalAssets(s)
-		if !ok {
-			continue
-		}
-		cf.lits = append(cf.lits, i)
-		cf.raw = append(cf.raw, raw...)
-		cf.probs = append(cf.probs, probs...)
+		decls = append(decls, d)
 	}
+	file.Decls = decls
 	return cf, nil
+}
+
+// assetsLiteral returns the struct of an `assets: {...}` declaration.
+func assetsLiteral(d ast.Decl) (*ast.StructLit, bool) {
+	field, ok := d.(*ast.Field)
+	if !ok || field.Constraint != 0 {
+		return nil, false
+	}
+	if name, ok := labelName(field.Label); !ok || name != "assets" {
+		return nil, false
+	}
+	s, ok := field.Value.(*ast.StructLit)
+	return s, ok
 }
 
 // decodeYAMLAssets reads an inventory file in YAML: a map of asset id to asset.
@@ -270,28 +296,42 @@ func (p Position) or(alt Position) Position {
 }
 
 // yamlProblem turns a YAML error ("file:line: message") into a problem.
+// The YAML library counts lines from 0 for parser errors that carry a
+// context (an unclosed flow collection), from 1 for scanner errors, and
+// leaves out line 0; it gives no column.
 func yamlProblem(f *sourceFile, err error) Problem {
-	msg := err.Error()
-	pos := Position{File: f.display}
-	if rest, ok := strings.CutPrefix(msg, f.display+":"); ok {
-		var line int
-		if n, _ := fmt.Sscanf(rest, "%d:", &line); n == 1 {
-			pos.Line = line
-			_, msg, _ = strings.Cut(rest, ":")
-			msg = strings.TrimSpace(msg)
+	msg := strings.TrimPrefix(err.Error(), f.display)
+	line := 1
+	if n, _ := fmt.Sscanf(msg, ":%d:", &line); n == 1 {
+		_, msg, _ = strings.Cut(msg[1:], ":")
+	} else {
+		msg = strings.TrimPrefix(msg, ":")
+	}
+	msg = strings.TrimSpace(msg)
+	if strings.HasPrefix(msg, "did not find expected") {
+		line++
+	}
+	pos := f.position(0)
+	if line <= len(f.lines) {
+		start := f.lines[line-1]
+		text, _, _ := bytes.Cut(f.data[start:], []byte("\n"))
+		col := len(text) - len(bytes.TrimLeft(text, " \t"))
+		for open, closing := range map[byte]string{'{': "'}'", '[': "']'"} {
+			if i := bytes.LastIndexByte(text, open); i >= 0 && strings.Contains(msg, closing) {
+				col = i
+			}
 		}
+		pos = f.position(start + col)
 	}
 	return Problem{Position: pos, Level: LevelError, Code: "yaml-syntax", Message: "invalid YAML: " + msg}
 }
 
-// collectAssets gathers the assets of all sources, reports duplicate ids,
-// applies defaults and runs the Go checks of #Asset.
+// collectAssets gathers the assets of all sources (each already checked on
+// its own), and reports duplicate ids and unknown drivers.
 func (l *loader) collectAssets() {
 	all := l.assets
 	for _, cf := range l.cueFiles {
-		if cf.lits != nil {
-			all = append(all, cf.raw...)
-		}
+		all = append(all, cf.raw...)
 	}
 	all = append(all, l.configAssets()...)
 	slices.SortStableFunc(all, func(a, b rawAsset) int {
@@ -306,17 +346,13 @@ func (l *loader) collectAssets() {
 		}
 		l.repo.Assets[a.ID] = a
 	}
-	// Check in parallel: the checks only read the asset and the policy.
+	// Check in parallel: the check only reads the asset and the policy.
 	reports := make([]report, len(all))
 	parallel(len(all), func(i int) {
 		ra := all[i]
-		if !ra.checked {
-			checkAsset(ra.asset, ra.loc, &reports[i])
-		}
 		if d := ra.asset.Driver; d != "" && !l.known["drivers"][d] {
 			reports[i].errorf(ra.loc.pos("driver"), "unknown-driver", "asset %q: driver %q is not defined in policy.drivers%s", ra.asset.ID, d, l.hint("drivers", d))
 		}
-		applyDefaults(ra.asset)
 	})
 	for _, r := range reports {
 		l.rep.list = append(l.rep.list, r.list...)

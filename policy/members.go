@@ -12,33 +12,38 @@ import (
 func (r *Repository) Members(group string) []string { return r.members[group] }
 
 // computeMembers computes every group's members once, so that Members is
-// safe for concurrent use afterwards.
+// safe for concurrent use afterwards. One pass over the sorted fleet per
+// group (groups in parallel) keeps it linear and the results sorted.
 func (r *Repository) computeMembers() {
-	r.members = make(map[string][]string, len(r.Groups))
-	for name, g := range r.Groups {
-		set := map[string]bool{}
-		if g.Match != nil {
-			for id, a := range r.Assets {
-				if g.Match.Matches(a) {
-					set[id] = true
-				}
+	ids := SortedKeys(r.Assets)
+	names := SortedKeys(r.Groups)
+	lists := make([][]string, len(names))
+	parallel(len(names), func(i int) {
+		g := r.Groups[names[i]]
+		include, exclude := setOf(g.Include), setOf(g.Exclude)
+		var out []string
+		for _, id := range ids {
+			if exclude[id] {
+				continue
+			}
+			if include[id] || (g.Match != nil && g.Match.Matches(r.Assets[id])) {
+				out = append(out, id)
 			}
 		}
-		for _, id := range g.Include {
-			if _, ok := r.Assets[id]; ok {
-				set[id] = true
-			}
-		}
-		for _, id := range g.Exclude {
-			delete(set, id)
-		}
-		ids := make([]string, 0, len(set))
-		for id := range set {
-			ids = append(ids, id)
-		}
-		sort.Strings(ids)
-		r.members[name] = ids
+		lists[i] = out
+	})
+	r.members = make(map[string][]string, len(names))
+	for i, name := range names {
+		r.members[name] = lists[i]
 	}
+}
+
+func setOf(list []string) map[string]bool {
+	set := make(map[string]bool, len(list))
+	for _, s := range list {
+		set[s] = true
+	}
+	return set
 }
 
 // StageMembers returns the assets of each stage of a wave. An asset in the

@@ -52,26 +52,37 @@ type jsonLocator struct {
 }
 
 func (l jsonLocator) pos(path ...any) Position {
-	off := l.start
-	for _, key := range path {
-		next, ok := jsonChild(l.f.data, off, key)
-		if !ok {
-			break
-		}
-		off = next
-	}
+	_, off := l.find(path)
 	return l.f.position(off)
 }
 
-// jsonChild returns the offset of the value under key (in an object) or
-// index (in an array) of the JSON value that starts at off.
-func jsonChild(data []byte, off int, key any) (int, bool) {
+// keyPos is where the key of the last path element is written.
+func (l jsonLocator) keyPos(path ...any) Position {
+	key, _ := l.find(path)
+	return l.f.position(key)
+}
+
+func (l jsonLocator) find(path []any) (key, value int) {
+	key, value = l.start, l.start
+	for _, k := range path {
+		kOff, vOff, ok := jsonChild(l.f.data, value, k)
+		if !ok {
+			break
+		}
+		key, value = kOff, vOff
+	}
+	return key, value
+}
+
+// jsonChild returns the offsets of the key and of the value under key (in
+// an object) or index (in an array) of the JSON value that starts at off.
+func jsonChild(data []byte, off int, key any) (keyOff, valueOff int, found bool) {
 	dec := json.NewDecoder(bytes.NewReader(data[off:]))
 	tok, err := dec.Token()
 	if err != nil {
-		return 0, false
+		return 0, 0, false
 	}
-	valueStart := func() int {
+	next := func() int { // the start of the next token
 		i := off + int(dec.InputOffset())
 		for i < len(data) && bytes.IndexByte([]byte(" \t\r\n:,"), data[i]) >= 0 {
 			i++
@@ -82,67 +93,80 @@ func jsonChild(data []byte, off int, key any) (int, bool) {
 	switch tok {
 	case json.Delim('{'):
 		for dec.More() {
+			keyStart := next()
 			k, err := dec.Token()
 			if err != nil {
-				return 0, false
+				return 0, 0, false
 			}
 			if k == key {
-				return valueStart(), true
+				return keyStart, next(), true
 			}
 			if dec.Decode(&skip) != nil {
-				return 0, false
+				return 0, 0, false
 			}
 		}
 	case json.Delim('['):
 		for i := 0; dec.More(); i++ {
 			if i == key {
-				return valueStart(), true
+				v := next()
+				return v, v, true
 			}
 			if dec.Decode(&skip) != nil {
-				return 0, false
+				return 0, 0, false
 			}
 		}
 	}
-	return 0, false
+	return 0, 0, false
 }
 
 // astLocator locates values inside a CUE (or YAML) syntax tree.
 type astLocator struct{ expr ast.Expr }
 
 func (l astLocator) pos(path ...any) Position {
-	node := ast.Node(l.expr)
+	_, value := l.find(path)
+	return fromToken(value.Pos())
+}
+
+// keyPos is where the label of the last path element is written.
+func (l astLocator) keyPos(path ...any) Position {
+	label, _ := l.find(path)
+	return fromToken(label.Pos())
+}
+
+func (l astLocator) find(path []any) (label, value ast.Node) {
+	label, value = l.expr, l.expr
 	for _, key := range path {
-		next := astChild(node, key)
+		lab, next := astChild(value, key)
 		if next == nil {
 			break
 		}
-		node = next
+		label, value = lab, next
 	}
-	return fromToken(node.Pos())
+	return label, value
 }
 
-// astChild returns the value of a field (key string) or a list element
-// (key int) of a struct or list literal.
-func astChild(n ast.Node, key any) ast.Node {
+// astChild returns the label and value of a field (key string) or a list
+// element (key int) of a struct or list literal.
+func astChild(n ast.Node, key any) (label, value ast.Node) {
 	switch x := n.(type) {
 	case *ast.StructLit:
 		name, ok := key.(string)
 		if !ok {
-			return nil
+			return nil, nil
 		}
 		for _, d := range x.Elts {
 			if f, ok := d.(*ast.Field); ok {
 				if l, ok := labelName(f.Label); ok && l == name {
-					return f.Value
+					return f.Label, f.Value
 				}
 			}
 		}
 	case *ast.ListLit:
 		if i, ok := key.(int); ok && i >= 0 && i < len(x.Elts) {
-			return x.Elts[i]
+			return x.Elts[i], x.Elts[i]
 		}
 	}
-	return nil
+	return nil, nil
 }
 
 // valueLocator locates values inside an evaluated CUE value.
@@ -158,8 +182,13 @@ func (l valueLocator) pos(path ...any) Position {
 			sels = append(sels, cue.Index(k))
 		}
 	}
-	// Walk back up until a value written in a repository file is found:
-	// defaults and required fields come from the schema.
+	return l.posOf(sels)
+}
+
+// posOf walks back up from the selected value until a value written in a
+// repository file is found: defaults and required fields come from the
+// schema.
+func (l valueLocator) posOf(sels []cue.Selector) Position {
 	for n := len(sels); n >= 0; n-- {
 		if v := l.v.LookupPath(cue.MakePath(sels[:n]...)); v.Exists() {
 			if p := userPos(v); p.File != "" {
