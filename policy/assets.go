@@ -466,7 +466,7 @@ func checkAsset(a *Asset, loc locator, rep *report) {
 	oneOf([]any{"criticality"}, a.Criticality, criticalities)
 	oneOf([]any{"exposure"}, a.Exposure, exposures)
 	oneOf([]any{"os", "family"}, a.OS.Family, osFamilies)
-	if a.OS != (OS{}) && !osNamePattern.MatchString(a.OS.Name) {
+	if a.OS.present && !osNamePattern.MatchString(a.OS.Name) {
 		if a.OS.Name == "" {
 			bad([]any{"os"}, "os.name is required (the distribution or product in lower case, such as \"debian\")")
 		} else {

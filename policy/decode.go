@@ -307,13 +307,24 @@ func (l *loader) decodeCanary(data []byte, loc locator) *Canary {
 			a := l.parseAmount(s, loc, "max_percent")
 			c.MaxPercent, c.HasPercent = a.Percent, true
 		}
+		if m, ok := obj["max"]; ok {
+			c.add(l.parseAmount(m, loc, "max"))
+		}
 		return c
 	}
-	a := l.parseAmount(v, loc)
-	if a.IsPercent {
-		return &Canary{MaxPercent: a.Percent, HasPercent: true}
+	c := &Canary{}
+	c.add(l.parseAmount(v, loc))
+	return c
+}
+
+// add tightens the rule by an amount: the lower count or share wins.
+func (c *Canary) add(a Amount) {
+	switch {
+	case a.IsPercent && (!c.HasPercent || a.Percent < c.MaxPercent):
+		c.MaxPercent, c.HasPercent = a.Percent, true
+	case !a.IsPercent && a.Count > 0 && (c.MaxAssets == 0 || a.Count < c.MaxAssets):
+		c.MaxAssets = a.Count
 	}
-	return &Canary{MaxAssets: a.Count}
 }
 
 // parseTime, parseDuration and parseAmount report values that CUE let

@@ -287,9 +287,9 @@ func decodeYAMLAssets(f *sourceFile) ([]rawAsset, Problems) {
 	return raw, append(rep.list, probs...)
 }
 
-// or returns p, or alt when p has no file.
+// or returns p, or alt when p has no file or line.
 func (p Position) or(alt Position) Position {
-	if p.File == "" {
+	if p.File == "" || p.Line == 0 {
 		return alt
 	}
 	return p

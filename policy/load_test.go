@@ -235,3 +235,24 @@ waves: w: {patches: ["p1", "p2"], approved_by: ["bob"], stages: [
 		mustHave(t, probs, want.pos, want.frag)
 	}
 }
+
+// A repository written from SPEC.md alone by another tool loads as it is.
+func TestForeignRepository(t *testing.T) {
+	t.Parallel()
+	repo, probs, err := policy.LoadDir(context.Background(), "testdata/foreign", policy.Options{Now: testNow, Prefix: "."})
+	if err != nil || len(probs) != 0 {
+		t.Fatalf("LoadDir: %v\n%s", err, list(probs))
+	}
+	if len(repo.Assets) != 4 || len(repo.Waves) != 1 || len(repo.Rollbacks) != 1 || repo.Policy.Branch != "production" {
+		t.Errorf("repo: %d assets, %d waves, %d rollbacks, branch %q", len(repo.Assets), len(repo.Waves), len(repo.Rollbacks), repo.Policy.Branch)
+	}
+	if got := repo.Members("rest"); !slices.Equal(got, []string{"srv-1", "web-prod", "ws-1"}) {
+		t.Errorf("rest = %v", got)
+	}
+	if c := repo.Policy.Canary; c == nil || !c.HasPercent || c.MaxPercent != 50 {
+		t.Errorf("canary = %+v", c)
+	}
+	if d := repo.Policy.Drivers["hosts"]; d.Type != "exec" || d.Settings["timeout"] != "15m" {
+		t.Errorf("driver hosts = %+v", d)
+	}
+}

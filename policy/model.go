@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 	"slices"
@@ -126,6 +127,22 @@ type OS struct {
 	Family  string `json:"family,omitempty"`
 	Name    string `json:"name,omitempty"`
 	Version Text   `json:"version,omitempty"`
+
+	present bool // written in the input, so that `os: {}` lacks a name
+}
+
+// UnmarshalJSON decodes strictly, as the asset is, and notes that os was given.
+func (o *OS) UnmarshalJSON(b []byte) error {
+	type plain OS
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var p plain
+	if err := dec.Decode(&p); err != nil {
+		return err
+	}
+	*o = OS(p)
+	o.present = true
+	return nil
 }
 
 // Image is the deployment of a container image.
