@@ -1,0 +1,533 @@
+package plan
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/patchwave/patchwave/plan/state"
+	"github.com/patchwave/patchwave/plan/version"
+	"github.com/patchwave/patchwave/policy"
+)
+
+// Input is everything a plan is computed from.
+type Input struct {
+	// Repo must be valid: Load returned no errors.
+	Repo  *policy.Repository
+	State *state.State
+	At    time.Time
+	// Images maps "repository:tag" to the digest the registry resolved,
+	// for image patches given by tag.
+	Images map[string]string
+	// Offline is set when tags were not resolved; actions then name the
+	// tag, and apply resolves it.
+	Offline bool
+}
+
+// Compute computes the plan. It is pure: the same input gives the same plan.
+func Compute(in Input) *Plan {
+	c := &computer{in: in, repo: in.Repo, findings: map[string][]Finding{}}
+	p := &Plan{
+		FormatVersion: FormatVersion,
+		At:            in.At,
+		Offline:       in.Offline,
+		Inputs:        c.inputs(),
+	}
+	c.needs = c.computeNeeds()
+	scheduled := map[[2]string]bool{} // (asset, patch) pairs some wave covers
+	for _, name := range policy.SortedKeys(in.Repo.Waves) {
+		p.Waves = append(p.Waves, c.wave(in.Repo.Waves[name], scheduled))
+	}
+	p.Missing = c.missing(scheduled)
+	c.doubleScheduled(p.Waves)
+	p.Findings = c.sortedFindings()
+	p.Summary = summarize(p)
+	return p
+}
+
+type computer struct {
+	in   Input
+	repo *policy.Repository
+	// needs maps patch id to the assets that need it, with their changes.
+	needs    map[string]map[string][]Change
+	findings map[string][]Finding // by code, to sort at the end
+}
+
+func (c *computer) add(f Finding) { c.findings[f.Code] = append(c.findings[f.Code], f) }
+
+func (c *computer) inputs() Inputs {
+	in := Inputs{Images: c.in.Images, At: c.in.At}
+	for _, f := range c.repo.Files {
+		in.Files = append(in.Files, File{Path: f.Path, SHA256: f.SHA256})
+	}
+	if c.in.State != nil {
+		for _, f := range c.in.State.Files {
+			in.State = append(in.State, File{Path: f.Path, SHA256: f.SHA256})
+		}
+	}
+	return in
+}
+
+// computeNeeds finds, for every patch, the assets that need it: the
+// target applies and the observed version is older than the fixed one.
+// What the runner observed (state/) is newer than the inventory.
+func (c *computer) computeNeeds() map[string]map[string][]Change {
+	needs := map[string]map[string][]Change{}
+	ids := policy.SortedKeys(c.repo.Assets)
+	for _, pid := range policy.SortedKeys(c.repo.Patches) {
+		p := c.repo.Patches[pid]
+		m := map[string][]Change{}
+		for _, id := range ids {
+			if changes := c.changesFor(c.repo.Assets[id], p); len(changes) > 0 {
+				m[id] = changes
+			}
+		}
+		needs[pid] = m
+	}
+	return needs
+}
+
+// observed returns what an asset runs now: the runner's latest
+// observation, else the inventory.
+func (c *computer) observed(a *policy.Asset) (packages map[string]string, digest string) {
+	packages, digest = a.Packages, ""
+	if a.Image != nil {
+		digest = a.Image.Digest
+	}
+	if obs, _ := c.in.State.Observed(a.ID); obs != nil {
+		if obs.Packages != nil {
+			packages = obs.Packages
+		}
+		if obs.Digest != "" {
+			digest = obs.Digest
+		}
+	}
+	return packages, digest
+}
+
+func (c *computer) changesFor(a *policy.Asset, p *policy.Patch) []Change {
+	packages, digest := c.observed(a)
+	if p.Image != nil {
+		if a.Kind != "image" || a.Image == nil || repository(a.Image.Ref) != repository(p.Image.Repository) {
+			return nil
+		}
+		to := c.targetDigest(p)
+		if to == digest {
+			return nil
+		}
+		return []Change{{Name: a.Image.Ref, From: digest, To: to}}
+	}
+	if a.Kind != "host" || !p.OS.Applies(a) {
+		return nil
+	}
+	var scheme version.Scheme
+	var known bool
+	var changes []Change
+	for _, name := range policy.SortedKeys(p.Packages) {
+		installed, ok := packages[name]
+		if !ok {
+			continue // patches upgrade what is installed, never install
+		}
+		if scheme == "" {
+			if scheme, known = version.SchemeFor(a.OS.Name); !known {
+				c.add(Finding{Level: LevelWarning, Code: "unknown-version-order", Asset: a.ID, Patch: p.ID,
+					Message: fmt.Sprintf("asset %q: cannot compare package versions for os.name %q (want a dpkg or rpm distribution such as \"debian\" or \"rhel\")", a.ID, a.OS.Name)})
+				return nil
+			}
+		}
+		fixed := p.Packages[name]
+		order, err := version.Compare(scheme, installed, fixed)
+		if err != nil {
+			c.add(Finding{Level: LevelWarning, Code: "bad-version", Asset: a.ID, Patch: p.ID,
+				Message: fmt.Sprintf("asset %q package %q: %v", a.ID, name, err)})
+			return nil
+		}
+		if order < 0 {
+			changes = append(changes, Change{Name: name, From: installed, To: fixed})
+		}
+	}
+	return changes
+}
+
+// targetDigest is the digest an image patch moves to: its own, the
+// resolved digest of its tag, or, offline, the tag itself.
+func (c *computer) targetDigest(p *policy.Patch) string {
+	if p.Image.Digest != "" {
+		return p.Image.Digest
+	}
+	ref := p.Image.Repository + ":" + p.Image.Tag
+	if d, ok := c.in.Images[ref]; ok {
+		return d
+	}
+	return ref
+}
+
+// repository strips the tag and digest of an image reference and
+// normalises Docker Hub names, so that "nginx:1" and
+// "docker.io/library/nginx" name the same repository.
+func repository(ref string) string {
+	ref, _, _ = strings.Cut(ref, "@")
+	if i := strings.LastIndexByte(ref, ':'); i > strings.LastIndexByte(ref, '/') {
+		ref = ref[:i]
+	}
+	first, rest, found := strings.Cut(ref, "/")
+	if !found || (!strings.ContainsAny(first, ".:") && first != "localhost") {
+		if !found {
+			ref = "library/" + ref
+		}
+		return "docker.io/" + ref
+	}
+	if first == "index.docker.io" {
+		return "docker.io/" + rest
+	}
+	return ref
+}
+
+// wave plans one wave.
+func (c *computer) wave(w *policy.Wave, scheduled map[[2]string]bool) *Wave {
+	r := c.repo
+	wp := &Wave{Name: w.Name, Severity: string(r.HighestSeverity(w)), Patches: w.Patches,
+		ApprovedBy: w.ApprovedBy, Emergency: w.Emergency, Reason: w.Reason}
+	excepted := map[[2]string]policy.Exception{}
+	for _, e := range r.Policy.Exceptions {
+		if e.Expires.After(c.in.At) {
+			excepted[[2]string{e.Asset, e.Patch}] = e
+		}
+	}
+	members := r.StageMembers(w)
+	cursor := c.in.At // when the previous stage is done, at the earliest
+	prevDone := true
+	var prevName, prevStatus string
+	for i, s := range w.Stages {
+		rec := c.in.State.Stage(w.Name, s.Name)
+		sp := &Stage{Name: s.Name, Window: s.Window, Members: len(members[i]), Soak: s.Soak.String()}
+		for _, id := range members[i] {
+			for _, pid := range w.Patches {
+				scheduled[[2]string{id, pid}] = true
+				changes, needed := c.needs[pid][id]
+				if !needed {
+					continue
+				}
+				if e, ok := excepted[[2]string{id, pid}]; ok {
+					wp.Exceptions = append(wp.Exceptions, Exception{Asset: id, Patch: pid, Reason: e.Reason, Expires: e.Expires})
+					continue
+				}
+				sp.Actions = append(sp.Actions, c.action(id, r.Patches[pid], changes, s))
+			}
+		}
+		c.sizes(sp, s)
+		switch {
+		case rec != nil && rec.Status != state.Running && rec.Status != state.Succeeded:
+			sp.Status, sp.Reason = rec.Status, fmt.Sprintf("stage %s at %s; see %s", rec.Status, stamp(rec.Finished), last(rec.Records))
+		case rec != nil && rec.Status == state.Running:
+			sp.Status, sp.Reason, sp.Start = StatusRunning, fmt.Sprintf("started at %s", stamp(rec.Started)), rec.Started
+		case rec != nil && rec.Status == state.Succeeded && len(sp.Actions) == 0:
+			sp.Status, sp.Reason, sp.Start = StatusDone, fmt.Sprintf("done at %s", stamp(rec.Finished)), rec.Started
+			cursor = laterOf(cursor, rec.Finished.Add(s.Soak))
+		default:
+			start, why, until := c.earliest(w, s, cursor, prevDone, prevName, prevStatus, i)
+			sp.Start = start
+			switch {
+			case len(sp.Actions) == 0:
+				sp.Status, sp.Reason = StatusDone, fmt.Sprintf("nothing to patch: %d assets already at target", sp.Members)
+			case why == "":
+				sp.Status, sp.Reason = StatusDue, "due now"
+			default:
+				sp.Status, sp.Reason, sp.Until = StatusBlocked, why, until
+			}
+			if s.Window != "any" {
+				if o, ok := r.Policy.Windows[s.Window].Next(start); ok {
+					sp.WindowOpen = &Occurrence{Start: o.Start.UTC(), End: o.End.UTC()}
+					if sp.Status == StatusDue {
+						sp.Reason = fmt.Sprintf("due now: window %s open until %s", s.Window, stamp(o.End))
+					}
+				}
+			}
+			if len(sp.Actions) > 0 {
+				cursor = start.Add(s.Soak)
+			}
+		}
+		prevDone = sp.Status == StatusDone
+		prevName, prevStatus = s.Name, sp.Status
+		c.slaFindings(w, sp)
+		wp.Forecast = laterOf(wp.Forecast, sp.Start)
+		wp.Stages = append(wp.Stages, sp)
+	}
+	for _, e := range wp.Exceptions {
+		if e.Expires.Before(wp.Forecast) {
+			c.add(Finding{Level: LevelWarning, Code: "exception-expires", Asset: e.Asset, Patch: e.Patch, Wave: w.Name,
+				Message: fmt.Sprintf("the exception for asset %q and patch %q expires on %s, before wave %q ends (%s at the earliest)", e.Asset, e.Patch, stamp(e.Expires), w.Name, stamp(wp.Forecast))})
+		}
+	}
+	return wp
+}
+
+func (c *computer) action(asset string, p *policy.Patch, changes []Change, s *policy.Stage) Action {
+	a := Action{Asset: asset, Patch: p.ID, Kind: "package", Changes: changes,
+		Reboot: s.Reboot == "always" || (s.Reboot == "if-required" && p.Reboot)}
+	if p.Image != nil {
+		a.Kind = "image"
+	}
+	if len(changes) == 1 {
+		a.From, a.To = changes[0].From, changes[0].To
+	} else {
+		from, to := make([]string, len(changes)), make([]string, len(changes))
+		for i, ch := range changes {
+			from[i], to[i] = ch.Name+" "+ch.From, ch.Name+" "+ch.To
+		}
+		a.From, a.To = strings.Join(from, ", "), strings.Join(to, ", ")
+	}
+	if sla, ok := c.repo.Policy.SLA[p.Severity]; ok {
+		a.Due = p.Released.Add(sla)
+	}
+	return a
+}
+
+// sizes fills the stage's batch plan from its settings.
+func (c *computer) sizes(sp *Stage, s *policy.Stage) {
+	assets := map[string]bool{}
+	for _, a := range sp.Actions {
+		if !assets[a.Asset] {
+			assets[a.Asset] = true
+			if a.Reboot || s.Reboot == "always" {
+				sp.Reboots++
+			}
+		}
+	}
+	n := len(assets)
+	sp.MaxParallel = max(1, s.MaxParallel.Of(n))
+	sp.MaxFailures = s.MaxFailures.FloorOf(n)
+	sp.Batches = (n + sp.MaxParallel - 1) / sp.MaxParallel
+}
+
+// earliest is when a stage that has not started may start, and, when that
+// is later than now, why (the first reason that holds now) and until when.
+func (c *computer) earliest(w *policy.Wave, s *policy.Stage, cursor time.Time, prevDone bool, prevName, prevStatus string, i int) (time.Time, string, time.Time) {
+	at := c.in.At
+	var why string
+	reason := func(r string) {
+		if why == "" {
+			why = r
+		}
+	}
+	start := cursor
+	if i > 0 && !prevDone {
+		reason(fmt.Sprintf("blocked by stage %s (%s)", prevName, prevStatus))
+	} else if start.After(at) {
+		reason(fmt.Sprintf("soak after stage %s until %s", prevName, stamp(start)))
+	}
+	if w.NotBefore.After(start) {
+		start = w.NotBefore
+		if w.NotBefore.After(at) {
+			reason(fmt.Sprintf("not before %s", stamp(w.NotBefore)))
+		}
+	}
+	// Freezes and windows may push each other: move until both allow.
+	for range 64 {
+		moved := false
+		if f, blocks := c.freezeAt(w, start); blocks {
+			reason(fmt.Sprintf("freeze until %s (%s)", stamp(f.To), f.Reason))
+			start, moved = f.To, true
+		}
+		if s.Window != "any" {
+			win := c.repo.Policy.Windows[s.Window]
+			if o, ok := win.Next(start); ok && !o.Contains(start) {
+				reason(fmt.Sprintf("window %s closed until %s", s.Window, stamp(o.Start)))
+				start, moved = o.Start, true
+			}
+		}
+		if !moved {
+			break
+		}
+	}
+	if !start.After(at) {
+		return at, "", time.Time{}
+	}
+	return start.UTC(), why, start.UTC()
+}
+
+// freezeAt returns the freeze that blocks a wave at t. Emergency waves pass
+// a freeze whose allow list holds their highest severity.
+func (c *computer) freezeAt(w *policy.Wave, t time.Time) (policy.Freeze, bool) {
+	sev := c.repo.HighestSeverity(w)
+	for _, f := range c.repo.Policy.Freezes {
+		if t.Before(f.From) || !t.Before(f.To) {
+			continue
+		}
+		if w.Emergency && slices.Contains(f.Allow, sev) {
+			continue
+		}
+		return f, true
+	}
+	return policy.Freeze{}, false
+}
+
+// slaFindings reports actions that will land after their SLA, at the
+// earliest. A breach is an error for a critical patch on an
+// internet-exposed asset.
+func (c *computer) slaFindings(w *policy.Wave, sp *Stage) {
+	if sp.Status == StatusDone {
+		return
+	}
+	for _, a := range sp.Actions {
+		if a.Due.IsZero() || !sp.Start.After(a.Due) {
+			continue
+		}
+		p, asset := c.repo.Patches[a.Patch], c.repo.Assets[a.Asset]
+		level := LevelWarning
+		if p.Severity == policy.Critical && asset.Exposure == "internet" {
+			level = LevelError
+		}
+		msg := fmt.Sprintf("%s patch %s on asset %q is due by %s (released %s + SLA %s); stage %s of wave %s reaches it at %s at the earliest",
+			p.Severity, p.ID, a.Asset, stamp(a.Due), p.Released.Format(time.DateOnly), c.repo.Policy.SLA[p.Severity], sp.Name, w.Name, stamp(sp.Start))
+		if !c.in.At.Before(a.Due) {
+			msg = fmt.Sprintf("%s patch %s on asset %q is overdue since %s (released %s + SLA %s)",
+				p.Severity, p.ID, a.Asset, stamp(a.Due), p.Released.Format(time.DateOnly), c.repo.Policy.SLA[p.Severity])
+		}
+		c.add(Finding{Level: level, Code: "sla-breach", Asset: a.Asset, Patch: a.Patch, Wave: w.Name, Message: msg})
+	}
+}
+
+// missing lists the patches that assets need and no wave schedules for
+// them (excepted assets aside): the fleet scan view.
+func (c *computer) missing(scheduled map[[2]string]bool) []Missing {
+	excepted := map[[2]string]bool{}
+	for _, e := range c.repo.Policy.Exceptions {
+		if e.Expires.After(c.in.At) {
+			excepted[[2]string{e.Asset, e.Patch}] = true
+		}
+	}
+	var out []Missing
+	for _, pid := range policy.SortedKeys(c.needs) {
+		p := c.repo.Patches[pid]
+		var assets []string
+		for _, id := range policy.SortedKeys(c.needs[pid]) {
+			key := [2]string{id, pid}
+			if !scheduled[key] && !excepted[key] {
+				assets = append(assets, id)
+			}
+		}
+		if len(assets) == 0 {
+			continue
+		}
+		out = append(out, Missing{Patch: pid, Severity: string(p.Severity), Assets: assets})
+		c.add(Finding{Level: LevelWarning, Code: "missing-patch", Patch: pid,
+			Message: fmt.Sprintf("%d assets need %s patch %s and no wave schedules it for them: %s", len(assets), p.Severity, pid, sample(assets, 5))})
+	}
+	return out
+}
+
+// doubleScheduled reports assets that two waves target, with pending
+// actions, for the same package or image.
+func (c *computer) doubleScheduled(waves []*Wave) {
+	type target struct{ asset, name string }
+	seen := map[target][]string{}
+	for _, w := range waves {
+		for _, s := range w.Stages {
+			if s.Status == StatusDone {
+				continue
+			}
+			for _, a := range s.Actions {
+				for _, ch := range a.Changes {
+					t := target{a.Asset, ch.Name}
+					if !slices.Contains(seen[t], w.Name) {
+						seen[t] = append(seen[t], w.Name)
+					}
+				}
+			}
+		}
+	}
+	keys := make([]target, 0, len(seen))
+	for t, ws := range seen {
+		if len(ws) > 1 {
+			keys = append(keys, t)
+		}
+	}
+	slices.SortFunc(keys, func(a, b target) int { return cmp.Or(cmp.Compare(a.asset, b.asset), cmp.Compare(a.name, b.name)) })
+	for _, t := range keys {
+		c.add(Finding{Level: LevelWarning, Code: "double-scheduled", Asset: t.asset,
+			Message: fmt.Sprintf("asset %q is targeted for %s by waves %s", t.asset, t.name, strings.Join(seen[t], " and "))})
+	}
+}
+
+func (c *computer) sortedFindings() []Finding {
+	out := []Finding{}
+	for _, fs := range c.findings {
+		out = append(out, fs...)
+	}
+	slices.SortStableFunc(out, func(a, b Finding) int {
+		return cmp.Or(cmp.Compare(levelRank(a.Level), levelRank(b.Level)), cmp.Compare(a.Code, b.Code),
+			cmp.Compare(a.Wave, b.Wave), cmp.Compare(a.Patch, b.Patch), cmp.Compare(a.Asset, b.Asset), cmp.Compare(a.Message, b.Message))
+	})
+	return out
+}
+
+func levelRank(l string) int {
+	if l == LevelError {
+		return 0
+	}
+	return 1
+}
+
+func summarize(p *Plan) Summary {
+	s := Summary{Missing: map[string]int{}, Findings: map[string]int{}}
+	assets := map[string]bool{}
+	for _, w := range p.Waves {
+		for _, st := range w.Stages {
+			if st.Status == StatusDue {
+				s.DueStages++
+			}
+			if st.Status == StatusDone {
+				continue
+			}
+			s.Actions += len(st.Actions)
+			for _, a := range st.Actions {
+				assets[a.Asset] = true
+			}
+		}
+	}
+	s.Assets = len(assets)
+	for _, m := range p.Missing {
+		s.Missing[m.Severity] += len(m.Assets)
+	}
+	for _, f := range p.Findings {
+		s.Findings[f.Code]++
+		if f.Level == LevelError {
+			s.Errors++
+		} else {
+			s.Warnings++
+		}
+	}
+	return s
+}
+
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format("2006-01-02 15:04 UTC")
+}
+
+func laterOf(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+func last(list []string) string {
+	if len(list) == 0 {
+		return "state/"
+	}
+	return list[len(list)-1]
+}
+
+// sample names the first n items and how many more there are.
+func sample(items []string, n int) string {
+	if len(items) <= n {
+		return strings.Join(items, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(items[:n], ", "), len(items)-n)
+}

@@ -1,0 +1,163 @@
+package state
+
+import (
+	"cmp"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
+	"time"
+)
+
+// FormatVersion is the version of the state files this package writes.
+const FormatVersion = 1
+
+// Dir is the folder of the state in a policy repository.
+const Dir = "state"
+
+// Stage statuses, as SPEC §2 names them for plans.
+const (
+	Running    = "running"
+	Succeeded  = "done"
+	Failed     = "failed"
+	Halted     = "halted"
+	RolledBack = "rolled-back"
+)
+
+// State is everything recorded under state/.
+type State struct {
+	// Stages by wave, then stage name.
+	Waves map[string]map[string]*Stage
+	// Files lists the state files read, with their digests, for plans to
+	// name their inputs.
+	Files []File
+}
+
+// File is one state file read.
+type File struct {
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
+}
+
+// Stage is the record of one stage of a wave.
+type Stage struct {
+	FormatVersion int       `json:"format_version"`
+	Wave          string    `json:"wave"`
+	Stage         string    `json:"stage"`
+	Status        string    `json:"status"`
+	Started       time.Time `json:"started"`
+	Finished      time.Time `json:"finished,omitzero"`
+	// Plan is the digest of the plan that was executed.
+	Plan string `json:"plan,omitempty"`
+	// Records lists the audit records of this stage's runs.
+	Records []string `json:"records,omitempty"`
+	// Assets holds what happened to each asset of the stage.
+	Assets map[string]*Asset `json:"assets"`
+}
+
+// Asset is what a stage did to one asset.
+type Asset struct {
+	Result string `json:"result"` // "pending" | "succeeded" | "failed" | "rolled-back" | "skipped"
+	// Before is what the asset ran before it was changed: the rollback
+	// state, recorded before the change starts.
+	Before *Observation `json:"before,omitempty"`
+	// After is what it ran when the stage was done with it.
+	After *Observation `json:"after,omitempty"`
+	Error string       `json:"error,omitempty"`
+	At    time.Time    `json:"at,omitzero"`
+}
+
+// Observation is what a driver observed on an asset, in the shape of the
+// exec driver's answer (SPEC §3).
+type Observation struct {
+	Packages map[string]string `json:"packages,omitempty"`
+	Digest   string            `json:"digest,omitempty"`
+}
+
+// Stage returns the record of a stage, or nil.
+func (s *State) Stage(wave, stage string) *Stage {
+	if s == nil {
+		return nil
+	}
+	return s.Waves[wave][stage]
+}
+
+// Observed returns the latest observation of an asset that any stage
+// recorded, and when: it is newer than the inventory, which a scan
+// updates later.
+func (s *State) Observed(asset string) (*Observation, time.Time) {
+	if s == nil {
+		return nil, time.Time{}
+	}
+	var best *Observation
+	var at time.Time
+	for _, stages := range s.Waves {
+		for _, st := range stages {
+			if a, ok := st.Assets[asset]; ok && a.After != nil && a.At.After(at) {
+				best, at = a.After, a.At
+			}
+		}
+	}
+	return best, at
+}
+
+// StagePath is where a stage's record lives in the repository.
+func StagePath(wave, stage string) string {
+	return path.Join(Dir, "waves", wave, stage+".json")
+}
+
+// Load reads state/ from a repository. A repository without state/ has an
+// empty state.
+func Load(fsys fs.FS) (*State, error) {
+	s := &State{Waves: map[string]map[string]*Stage{}}
+	err := fs.WalkDir(fsys, path.Join(Dir, "waves"), func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) && p == path.Join(Dir, "waves") {
+				return fs.SkipDir
+			}
+			return err
+		}
+		if d.IsDir() || !strings.HasSuffix(p, ".json") {
+			return nil
+		}
+		data, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return fmt.Errorf("reading %q: %w", p, err)
+		}
+		var st Stage
+		if err := json.Unmarshal(data, &st); err != nil {
+			return fmt.Errorf("reading %q: %w", p, err)
+		}
+		if st.FormatVersion != FormatVersion {
+			return fmt.Errorf("reading %q: format_version %d, this patchwave reads %d", p, st.FormatVersion, FormatVersion)
+		}
+		if want := StagePath(st.Wave, st.Stage); want != p {
+			return fmt.Errorf("reading %q: it records wave %q stage %q, which belong in %q", p, st.Wave, st.Stage, want)
+		}
+		if s.Waves[st.Wave] == nil {
+			s.Waves[st.Wave] = map[string]*Stage{}
+		}
+		s.Waves[st.Wave][st.Stage] = &st
+		s.Files = append(s.Files, File{Path: p, SHA256: sha256Hex(data)})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("loading recorded state: %w", err)
+	}
+	slices.SortFunc(s.Files, func(a, b File) int { return cmp.Compare(a.Path, b.Path) })
+	return s, nil
+}
+
+// Marshal encodes a stage record the way it is stored: indented, with
+// sorted keys, so that diffs in git stay small and readable.
+func Marshal(st *Stage) ([]byte, error) {
+	st.FormatVersion = FormatVersion
+	data, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encoding state of wave %q stage %q: %w", st.Wave, st.Stage, err)
+	}
+	return append(data, '\n'), nil
+}
