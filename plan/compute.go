@@ -202,7 +202,7 @@ func (c *computer) wave(w *policy.Wave, scheduled map[[2]string]bool) *Wave {
 	var prevName, prevStatus string
 	for i, s := range w.Stages {
 		rec := c.in.State.Stage(w.Name, s.Name)
-		sp := &Stage{Name: s.Name, Window: s.Window, Members: len(members[i]), Soak: s.Soak.String()}
+		sp := &Stage{Name: s.Name, Window: s.Window, Members: len(members[i]), Soak: policy.FormatDuration(s.Soak)}
 		for _, id := range members[i] {
 			for _, pid := range w.Patches {
 				scheduled[[2]string{id, pid}] = true
@@ -381,10 +381,10 @@ func (c *computer) slaFindings(w *policy.Wave, sp *Stage) {
 			level = LevelError
 		}
 		msg := fmt.Sprintf("%s patch %s on asset %q is due by %s (released %s + SLA %s); stage %s of wave %s reaches it at %s at the earliest",
-			p.Severity, p.ID, a.Asset, stamp(a.Due), p.Released.Format(time.DateOnly), c.repo.Policy.SLA[p.Severity], sp.Name, w.Name, stamp(sp.Start))
+			p.Severity, p.ID, a.Asset, stamp(a.Due), p.Released.Format(time.DateOnly), policy.FormatDuration(c.repo.Policy.SLA[p.Severity]), sp.Name, w.Name, stamp(sp.Start))
 		if !c.in.At.Before(a.Due) {
 			msg = fmt.Sprintf("%s patch %s on asset %q is overdue since %s (released %s + SLA %s)",
-				p.Severity, p.ID, a.Asset, stamp(a.Due), p.Released.Format(time.DateOnly), c.repo.Policy.SLA[p.Severity])
+				p.Severity, p.ID, a.Asset, stamp(a.Due), p.Released.Format(time.DateOnly), policy.FormatDuration(c.repo.Policy.SLA[p.Severity]))
 		}
 		c.add(Finding{Level: level, Code: "sla-breach", Asset: a.Asset, Patch: a.Patch, Wave: w.Name, Message: msg})
 	}

@@ -94,6 +94,16 @@ func decodeJSONAssets(f *sourceFile) ([]rawAsset, Problems) {
 			start++
 		}
 		a := &Asset{ID: id}
+		if start < len(f.data) && f.data[start] != '{' {
+			// null would decode to an empty asset: what #Asset rejects.
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				syntax(err)
+				return out, rep.list
+			}
+			rep.errorf(f.position(start), "schema", "asset %q: expected an object, found %s", id, jsonTypeName(jsonKind(skip)))
+			continue
+		}
 		err = dec.Decode(a)
 		loc := jsonLocator{f: f, start: start}
 		if err != nil && !isValueError(err) {
@@ -147,6 +157,10 @@ func isValueError(err error) bool {
 
 // decodeAsset decodes one asset written as JSON (from a CUE or YAML literal).
 func decodeAsset(a *Asset, data []byte, loc locator) *Problem {
+	if len(data) == 0 || data[0] != '{' {
+		return &Problem{Position: loc.pos(), Level: LevelError, Code: "schema",
+			Message: fmt.Sprintf("asset %q: expected an object, found %s", a.ID, jsonTypeName(jsonKind(data)))}
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(a); err != nil {
@@ -160,9 +174,12 @@ func decodeAsset(a *Asset, data []byte, loc locator) *Problem {
 func decodeProblem(a *Asset, err error, loc locator, raw []byte) Problem {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
-		path := splitPath(te.Field)
+		path, field := splitPath(te.Field), ""
+		if te.Field != "" {
+			field = te.Field + ": "
+		}
 		return Problem{Position: loc.pos(path...), Level: LevelError, Code: "schema",
-			Message: fmt.Sprintf("asset %q: %s: expected %s, found %s", a.ID, te.Field, goTypeName(te.Type), jsonTypeName(te.Value))}
+			Message: fmt.Sprintf("asset %q: %sexpected %s, found %s", a.ID, field, goTypeName(te.Type), jsonTypeName(te.Value))}
 	}
 	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
 		name, _ = strconv.Unquote(name)

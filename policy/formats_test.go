@@ -35,6 +35,19 @@ func TestParseDuration(t *testing.T) {
 	}
 }
 
+func TestFormatDuration(t *testing.T) {
+	t.Parallel()
+	for d, want := range map[time.Duration]string{0: "0s", 7 * 24 * time.Hour: "1w", 14 * 24 * time.Hour: "2w", 24 * time.Hour: "1d",
+		72 * time.Hour: "3d", 36 * time.Hour: "36h", 90 * time.Minute: "1h30m", 4 * time.Hour: "4h", 30 * time.Second: "30s"} {
+		if got := FormatDuration(d); got != want {
+			t.Errorf("FormatDuration(%v) = %q, want %q", d, got, want)
+		}
+		if back, err := ParseDuration(FormatDuration(d)); err != nil || back != d {
+			t.Errorf("ParseDuration(FormatDuration(%v)) = %v, %v", d, back, err)
+		}
+	}
+}
+
 func TestParseTime(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {

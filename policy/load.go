@@ -80,7 +80,32 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Repository, Problems,
 	l.loadConfig()
 	l.collectAssets()
 	l.check()
+	l.placeUnplaced(files)
 	return l.repo, l.rep.list.sort(), nil
+}
+
+// placeUnplaced gives a place in the repository to problems that CUE could
+// only place in the embedded schema, or nowhere: configuration that
+// reshapes a top-level field (an embedded value, a pattern) can do that.
+// They go to the first CUE file, where the configuration starts.
+func (l *loader) placeUnplaced(files []*sourceFile) {
+	fallback := files[0].position(0)
+	for _, f := range files {
+		if path.Ext(f.rel) == ".cue" {
+			fallback = f.position(0)
+			break
+		}
+	}
+	for i, p := range l.rep.list {
+		if p.File == "" || isSchemaFile(p.File) {
+			where := "the schema"
+			if p.File != "" {
+				where = p.Position.String()
+			}
+			l.rep.list[i].Position = fallback
+			l.rep.list[i].Message = fmt.Sprintf("%s (reported at %s: check the shape of the top-level fields)", p.Message, where)
+		}
+	}
 }
 
 // loader holds the state of one Load.

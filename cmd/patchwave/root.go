@@ -61,6 +61,12 @@ Exit codes: 0 success; 1 failure (invalid input, an error); 3 usage (bad
 flags or arguments). Commands list the codes they add.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
+		// Runnable, so that cobra checks the root's arguments with Args
+		// instead of its built-in check, whose error for an unknown command
+		// is untyped and would exit 1 rather than 3 (usage).
+		Args:                       unknownCommand,
+		RunE:                       func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+		SuggestionsMinimumDistance: 2,
 	}
 	root.SetOut(s.out)
 	root.SetErr(s.err)
@@ -75,6 +81,18 @@ flags or arguments). Commands list the codes they add.`,
 		c.Args = usageArgs(c.Args)
 	}
 	return root
+}
+
+// unknownCommand rejects arguments to the root: they name no command.
+func unknownCommand(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	hint := ""
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		hint = fmt.Sprintf(" (did you mean %q?)", s[0])
+	}
+	return &usageError{fmt.Errorf("unknown command %q%s", args[0], hint)}
 }
 
 // usageArgs makes argument errors usage errors.

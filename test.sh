@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The tests, as CI runs them (.ci/run installs git and cue first, then
+# calls this). Needs go; the cue CLI test runs when cue is on PATH.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+# `go install` puts cue here; .ci/run does too, this is for a bare ./test.sh.
+if command -v go >/dev/null; then
+	PATH="$PATH:$(go env GOPATH)/bin"
+fi
+
+section() { printf '\n=== %s  (%ds)\n' "$*" "$SECONDS"; }
+
+section "go vet"
+go vet ./...
+
+section "go test -race"
+go test -race -count=1 ./...
+
+section "fuzz FuzzLoad (20s)"
+# -fuzzminimizetime keeps the short run fuzzing instead of minimizing
+# each new input for the default 60s.
+go test -run '^$' -fuzz '^FuzzLoad$' -fuzztime 20s -fuzzminimizetime 5s ./policy/
