@@ -245,6 +245,9 @@ func (c *computer) wave(w *policy.Wave, scheduled map[[2]string]bool) *Wave {
 					}
 				}
 			}
+			if f, ok := c.freezePassed(w, start); ok && sp.Status != StatusDone {
+				sp.Reason += fmt.Sprintf("; freeze %q allows %s waves", f.Reason, wp.Severity)
+			}
 			if len(sp.Actions) > 0 {
 				cursor = start.Add(s.Soak)
 			}
@@ -348,18 +351,28 @@ func (c *computer) earliest(w *policy.Wave, s *policy.Stage, cursor time.Time, p
 	return start.UTC(), why, start.UTC()
 }
 
-// freezeAt returns the freeze that blocks a wave at t. Emergency waves pass
-// a freeze whose allow list holds their highest severity.
+// freezeAt returns the freeze that blocks a wave at t. A wave whose
+// highest severity the freeze's allow list holds rolls out (SPEC §1:
+// "allow = severities that may still roll out"); the wave is one unit, so
+// its lower-severity patches go with it.
 func (c *computer) freezeAt(w *policy.Wave, t time.Time) (policy.Freeze, bool) {
 	sev := c.repo.HighestSeverity(w)
 	for _, f := range c.repo.Policy.Freezes {
-		if t.Before(f.From) || !t.Before(f.To) {
-			continue
-		}
-		if w.Emergency && slices.Contains(f.Allow, sev) {
+		if t.Before(f.From) || !t.Before(f.To) || slices.Contains(f.Allow, sev) {
 			continue
 		}
 		return f, true
+	}
+	return policy.Freeze{}, false
+}
+
+// freezePassed returns a freeze in force at t that lets the wave through.
+func (c *computer) freezePassed(w *policy.Wave, t time.Time) (policy.Freeze, bool) {
+	sev := c.repo.HighestSeverity(w)
+	for _, f := range c.repo.Policy.Freezes {
+		if !t.Before(f.From) && t.Before(f.To) && slices.Contains(f.Allow, sev) {
+			return f, true
+		}
 	}
 	return policy.Freeze{}, false
 }
@@ -413,8 +426,29 @@ func (c *computer) missing(scheduled map[[2]string]bool) []Missing {
 			continue
 		}
 		out = append(out, Missing{Patch: pid, Severity: string(p.Severity), Assets: assets})
-		c.add(Finding{Level: LevelWarning, Code: "missing-patch", Patch: pid,
-			Message: fmt.Sprintf("%d assets need %s patch %s and no wave schedules it for them: %s", len(assets), p.Severity, pid, sample(assets, 5))})
+		// Unscheduled, a patch will miss its SLA: for a critical patch on
+		// an internet-exposed asset that is an error, as a forecast breach is.
+		level, exposed := LevelWarning, 0
+		for _, id := range assets {
+			if c.repo.Assets[id].Exposure == "internet" {
+				exposed++
+			}
+		}
+		if p.Severity == policy.Critical && exposed > 0 {
+			level = LevelError
+		}
+		msg := fmt.Sprintf("%s need %s patch %s and no wave schedules it for them: %s", count(len(assets), "asset needs", "assets"), p.Severity, pid, sample(assets, 5))
+		if len(assets) == 1 {
+			msg = fmt.Sprintf("asset %s needs %s patch %s and no wave schedules it for it", assets[0], p.Severity, pid)
+		}
+		if exposed > 0 {
+			msg += fmt.Sprintf(" (%d exposed to the internet)", exposed)
+		}
+		f := Finding{Level: level, Code: "missing-patch", Patch: pid, Message: msg}
+		if len(assets) == 1 {
+			f.Asset = assets[0]
+		}
+		c.add(f)
 	}
 	return out
 }
@@ -501,6 +535,14 @@ func summarize(p *Plan) Summary {
 		}
 	}
 	return s
+}
+
+// count writes "1 asset" or "3 assets"; one is used only for 1.
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + strings.Fields(one)[0]
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 func stamp(t time.Time) string {

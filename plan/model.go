@@ -65,7 +65,8 @@ type Stage struct {
 	Window     string      `json:"window"`
 	WindowOpen *Occurrence `json:"window_open,omitempty"`
 	Members    int         `json:"members"`
-	// MaxParallel and MaxFailures resolved against the members.
+	// MaxParallel and MaxFailures resolved against the assets the stage
+	// will change (those with actions), not all members.
 	MaxParallel int `json:"max_parallel"`
 	MaxFailures int `json:"max_failures"`
 	Batches     int `json:"batches"`

@@ -42,16 +42,14 @@ func ParseDuration(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// FormatDuration writes a duration the way the policy does: whole days
-// and weeks as "7d" and "2w", anything else as Go writes it, without
+// FormatDuration writes a duration the way the policy does: whole days as
+// "7d" (SLAs read in days), anything else as Go writes it, without
 // trailing zero units ("24h0m0s" is "1d", "90m" is "1h30m").
 func FormatDuration(d time.Duration) string {
 	const day = 24 * time.Hour
 	switch {
 	case d == 0:
 		return "0s"
-	case d%(7*day) == 0:
-		return strconv.FormatInt(int64(d/(7*day)), 10) + "w"
 	case d%day == 0:
 		return strconv.FormatInt(int64(d/day), 10) + "d"
 	}

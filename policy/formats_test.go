@@ -37,7 +37,7 @@ func TestParseDuration(t *testing.T) {
 
 func TestFormatDuration(t *testing.T) {
 	t.Parallel()
-	for d, want := range map[time.Duration]string{0: "0s", 7 * 24 * time.Hour: "1w", 14 * 24 * time.Hour: "2w", 24 * time.Hour: "1d",
+	for d, want := range map[time.Duration]string{0: "0s", 7 * 24 * time.Hour: "7d", 14 * 24 * time.Hour: "14d", 24 * time.Hour: "1d",
 		72 * time.Hour: "3d", 36 * time.Hour: "36h", 90 * time.Minute: "1h30m", 4 * time.Hour: "4h", 30 * time.Second: "30s"} {
 		if got := FormatDuration(d); got != want {
 			t.Errorf("FormatDuration(%v) = %q, want %q", d, got, want)

@@ -1,0 +1,220 @@
+package render
+
+import (
+	"bufio"
+	"cmp"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/patchwave/patchwave/plan"
+)
+
+// Change is how a head plan differs from a base plan: what a pull
+// request does to the rollout (plan --base REF).
+type Change struct {
+	// Added holds actions of head that base does not have, Removed the
+	// reverse.
+	Added, Removed []PlacedAction
+	// Changed holds actions for the same asset and patch that differ in
+	// from, to, reboot, wave or stage.
+	Changed []ChangedAction
+	// NewFindings holds findings of head that base does not have;
+	// ResolvedFindings the reverse. Findings match on level, code, asset,
+	// patch, wave and message.
+	NewFindings, ResolvedFindings []plan.Finding
+}
+
+// PlacedAction is an action and where the plan puts it.
+type PlacedAction struct {
+	Wave, Stage string
+	Action      plan.Action
+}
+
+// ChangedAction is one asset and patch in both plans, differently.
+type ChangedAction struct {
+	Base, Head PlacedAction
+}
+
+// Empty reports whether the two plans do the same and find the same.
+func (c Change) Empty() bool {
+	return len(c.Added)+len(c.Removed)+len(c.Changed)+len(c.NewFindings)+len(c.ResolvedFindings) == 0
+}
+
+// Compare returns how head differs from base. Actions match on asset and
+// patch; when a plan has several for one asset and patch (two waves
+// scheduling the same patch), those in the same wave pair first. Either
+// plan may be nil, meaning empty.
+func Compare(base, head *plan.Plan) Change {
+	var c Change
+	b, h := placed(base), placed(head)
+	keys := map[[2]string]bool{}
+	for k := range b {
+		keys[k] = true
+	}
+	for k := range h {
+		keys[k] = true
+	}
+	for k := range keys {
+		bs, hs := b[k], h[k]
+		used := make([]bool, len(bs))
+		var unpaired []PlacedAction
+		pair := func(x, y PlacedAction) {
+			if x.Wave != y.Wave || x.Stage != y.Stage || x.Action.From != y.Action.From || x.Action.To != y.Action.To ||
+				x.Action.Reboot != y.Action.Reboot || x.Action.Kind != y.Action.Kind {
+				c.Changed = append(c.Changed, ChangedAction{Base: x, Head: y})
+			}
+		}
+	head:
+		for _, y := range hs {
+			for i, x := range bs {
+				if !used[i] && x.Wave == y.Wave {
+					used[i] = true
+					pair(x, y)
+					continue head
+				}
+			}
+			unpaired = append(unpaired, y)
+		}
+		for i, x := range bs {
+			if used[i] {
+				continue
+			}
+			if len(unpaired) > 0 {
+				pair(x, unpaired[0])
+				unpaired = unpaired[1:]
+				continue
+			}
+			c.Removed = append(c.Removed, x)
+		}
+		c.Added = append(c.Added, unpaired...)
+	}
+	slices.SortFunc(c.Added, comparePlaced)
+	slices.SortFunc(c.Removed, comparePlaced)
+	slices.SortFunc(c.Changed, func(x, y ChangedAction) int { return comparePlaced(x.Head, y.Head) })
+	c.NewFindings = findingsNotIn(findingsOf(head), findingsOf(base))
+	c.ResolvedFindings = findingsNotIn(findingsOf(base), findingsOf(head))
+	return c
+}
+
+// placed lists a plan's actions by asset and patch, in plan order.
+func placed(p *plan.Plan) map[[2]string][]PlacedAction {
+	out := map[[2]string][]PlacedAction{}
+	if p == nil {
+		return out
+	}
+	for _, w := range p.Waves {
+		if w == nil {
+			continue
+		}
+		for _, s := range w.Stages {
+			if s == nil {
+				continue
+			}
+			for _, a := range s.Actions {
+				k := [2]string{a.Asset, a.Patch}
+				out[k] = append(out[k], PlacedAction{Wave: w.Name, Stage: s.Name, Action: a})
+			}
+		}
+	}
+	return out
+}
+
+func comparePlaced(x, y PlacedAction) int {
+	return cmp.Or(cmp.Compare(x.Action.Asset, y.Action.Asset), cmp.Compare(x.Action.Patch, y.Action.Patch),
+		cmp.Compare(x.Wave, y.Wave), cmp.Compare(x.Stage, y.Stage))
+}
+
+func findingsOf(p *plan.Plan) []plan.Finding {
+	if p == nil {
+		return nil
+	}
+	return p.Findings
+}
+
+// findingsNotIn returns the findings of a that b lacks, counting
+// duplicates, in a's order.
+func findingsNotIn(a, b []plan.Finding) []plan.Finding {
+	have := map[plan.Finding]int{}
+	for _, f := range b {
+		have[f]++
+	}
+	var out []plan.Finding
+	for _, f := range a {
+		if have[f] > 0 {
+			have[f]--
+			continue
+		}
+		out = append(out, f)
+	}
+	return sortedFindings(out)
+}
+
+// ChangeText writes how a plan changed against its base, for a terminal.
+func ChangeText(w io.Writer, c Change, opts Options) error {
+	bw := bufio.NewWriter(w)
+	writeChangeText(bw, c, painter(opts.Color))
+	return bw.Flush()
+}
+
+func (c Change) headline() string {
+	return fmt.Sprintf("%d added, %d removed, %d changed; findings: %d new, %d resolved",
+		len(c.Added), len(c.Removed), len(c.Changed), len(c.NewFindings), len(c.ResolvedFindings))
+}
+
+func writeChangeText(w io.Writer, c Change, pt painter) {
+	if c.Empty() {
+		fmt.Fprintf(w, "%s no change to actions or findings\n", pt.paint(ansiBold, "Against the base:"))
+		return
+	}
+	fmt.Fprintf(w, "%s actions: %s\n", pt.paint(ansiBold, "Against the base:"), c.headline())
+	t := table{indent: "  "}
+	for _, a := range c.Removed {
+		t.add(cell{"-", ansiRed}, plain(a.Action.Asset), plain(a.Action.Patch), plain(a.Wave+"/"+a.Stage),
+			plain(shortDigest(a.Action.From)+" -> "+shortDigest(a.Action.To)))
+	}
+	for _, a := range c.Added {
+		t.add(cell{"+", ansiGreen}, plain(a.Action.Asset), plain(a.Action.Patch), plain(a.Wave+"/"+a.Stage),
+			plain(shortDigest(a.Action.From)+" -> "+shortDigest(a.Action.To)))
+	}
+	for _, ch := range c.Changed {
+		t.add(cell{"~", ansiYellow}, plain(ch.Head.Action.Asset), plain(ch.Head.Action.Patch), plain(ch.Head.Wave+"/"+ch.Head.Stage),
+			plain(strings.Join(ch.differences(shortDigest), "; ")))
+	}
+	t.write(w, pt)
+	if len(c.NewFindings)+len(c.ResolvedFindings) > 0 {
+		f := table{indent: "  "}
+		for _, x := range c.NewFindings {
+			f.add(cell{"+", ansiGreen}, cell{x.Level, levelColor(x.Level, 1)}, plain(x.Code), plain(oneLine(x.Message)))
+		}
+		for _, x := range c.ResolvedFindings {
+			f.add(cell{"-", ansiRed}, cell{x.Level, levelColor(x.Level, 1)}, plain(x.Code), plain(oneLine(x.Message)))
+		}
+		fmt.Fprintln(w, "  findings (+ new, - resolved):")
+		f.write(w, pt)
+	}
+}
+
+// differences reads what changed between the two actions, each part as
+// "what: before -> after".
+func (ch ChangedAction) differences(show func(string) string) []string {
+	b, h := ch.Base, ch.Head
+	var out []string
+	if b.Wave != h.Wave || b.Stage != h.Stage {
+		out = append(out, fmt.Sprintf("stage %s/%s -> %s/%s", b.Wave, b.Stage, h.Wave, h.Stage))
+	}
+	if b.Action.From != h.Action.From {
+		out = append(out, fmt.Sprintf("from %s -> %s", show(b.Action.From), show(h.Action.From)))
+	}
+	if b.Action.To != h.Action.To {
+		out = append(out, fmt.Sprintf("to %s -> %s", show(b.Action.To), show(h.Action.To)))
+	}
+	if b.Action.Kind != h.Action.Kind {
+		out = append(out, fmt.Sprintf("kind %s -> %s", b.Action.Kind, h.Action.Kind))
+	}
+	if b.Action.Reboot != h.Action.Reboot {
+		out = append(out, fmt.Sprintf("reboot %t -> %t", b.Action.Reboot, h.Action.Reboot))
+	}
+	return out
+}
