@@ -75,6 +75,7 @@ flags or arguments). Commands list the codes they add.`,
 	root.PersistentFlags().Var(&g.at, "at", "decide as of this time: RFC 3339, or a date meaning midnight UTC (default now; also PATCHWAVE_NOW)")
 	root.AddCommand(
 		newValidateCmd(g, s),
+		newPlanCmd(g, s),
 		newVersionCmd(s),
 	)
 	for _, c := range root.Commands() {

@@ -1,0 +1,93 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"slices"
+	"time"
+
+	"github.com/patchwave/patchwave/plan"
+	"github.com/patchwave/patchwave/plan/resolve"
+	"github.com/patchwave/patchwave/plan/state"
+	"github.com/patchwave/patchwave/policy"
+)
+
+// ErrInvalid is returned by Prepare when the repository has errors; the
+// problems come back with it.
+var ErrInvalid = errors.New("the repository is invalid: run patchwave validate")
+
+// Source is a policy repository to plan from: a folder or a git tree.
+type Source struct {
+	FS fs.FS
+	// Prefix names the source in positions: the folder, or "REV:path/".
+	Prefix string
+}
+
+// PrepareOptions control Prepare.
+type PrepareOptions struct {
+	At time.Time
+	// Resolver turns image tags into digests; nil plans offline.
+	Resolver resolve.Resolver
+	// Images are digests already resolved (by an earlier Prepare of the
+	// same run); Prepare resolves only the refs missing from it.
+	Images map[string]string
+}
+
+// Prepared is a computed plan with what it was computed from.
+type Prepared struct {
+	Plan     *plan.Plan
+	Repo     *policy.Repository
+	State    *state.State
+	Problems policy.Problems
+}
+
+// Prepare loads a repository and its recorded state and computes its plan.
+// It returns ErrInvalid, with the problems, when the repository has errors.
+func Prepare(ctx context.Context, src Source, opts PrepareOptions) (*Prepared, error) {
+	repo, probs, err := policy.Load(ctx, src.FS, policy.Options{Now: opts.At, Prefix: src.Prefix})
+	if err != nil {
+		return nil, err
+	}
+	out := &Prepared{Repo: repo, Problems: probs}
+	if probs.HasErrors() {
+		return out, ErrInvalid
+	}
+	if out.State, err = state.Load(src.FS); err != nil {
+		return out, err
+	}
+	images := map[string]string{}
+	for ref, d := range opts.Images {
+		images[ref] = d
+	}
+	if opts.Resolver != nil {
+		var refs []string
+		for _, ref := range ImageTags(repo) {
+			if _, ok := images[ref]; !ok {
+				refs = append(refs, ref)
+			}
+		}
+		resolved, err := resolve.All(ctx, opts.Resolver, refs, 0)
+		if err != nil {
+			return out, fmt.Errorf("resolving image tags (use --offline to plan without the registry): %w", err)
+		}
+		for ref, d := range resolved {
+			images[ref] = d
+		}
+	}
+	out.Plan = plan.Compute(plan.Input{Repo: repo, State: out.State, At: opts.At, Images: images, Offline: opts.Resolver == nil})
+	return out, nil
+}
+
+// ImageTags lists the "repository:tag" references of image patches given
+// by tag, which the plan must pin to digests.
+func ImageTags(repo *policy.Repository) []string {
+	var refs []string
+	for _, id := range policy.SortedKeys(repo.Patches) {
+		if img := repo.Patches[id].Image; img != nil && img.Digest == "" && img.Tag != "" {
+			refs = append(refs, img.Repository+":"+img.Tag)
+		}
+	}
+	return slices.Compact(refs)
+}
