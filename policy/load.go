@@ -69,7 +69,7 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Repository, Problems,
 	}
 	l := &loader{opts: opts, repo: &Repository{}}
 	for _, f := range files {
-		l.repo.Files = append(l.repo.Files, File{Path: f.rel, SHA256: sum(f.data)})
+		l.repo.Files = append(l.repo.Files, File{Path: f.rel, SHA256: f.sha256})
 	}
 	if len(files) == 0 {
 		l.rep.errorf(Position{File: cmpOr(opts.Prefix, ".")}, "empty",
@@ -180,7 +180,7 @@ func readFiles(ctx context.Context, fsys fs.FS, prefix string) ([]*sourceFile, e
 		if err != nil {
 			errs[i] = fmt.Errorf("reading %q: %w", files[i].display, err)
 		}
-		files[i].data = data
+		files[i].data, files[i].sha256 = data, sum(data)
 	})
 	for _, err := range errs {
 		if err != nil {

@@ -17,6 +17,7 @@ type sourceFile struct {
 	rel     string // slash path relative to the repository folder
 	display string // name used in positions
 	data    []byte
+	sha256  string // hex digest of data
 
 	linesOnce sync.Once
 	lines     []int // offsets at which lines start
