@@ -11,6 +11,16 @@ fi
 
 section() { printf '\n=== %s  (%ds)\n' "$*" "$SECONDS"; }
 
+section "actionlint"
+if command -v actionlint >/dev/null; then
+	actionlint .github/workflows/*.yml
+elif [ -n "${CI:-}" ]; then
+	echo "actionlint is not installed (.ci/run installs it)" >&2
+	exit 1
+else
+	echo "actionlint is not installed: skipped (go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.12)"
+fi
+
 section "go vet"
 go vet ./...
 

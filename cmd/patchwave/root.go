@@ -52,6 +52,7 @@ func newRootCmd(s streams, getenv func(string) string) *cobra.Command {
 groups, patches and rollout waves are CUE files in a git repository.
 
   validate   checks the repository: schema, references, policy rules
+  plan       shows what the repository will do to the fleet, wave by wave
   version    prints the version
 
 Every command takes --dir (the repository folder) and --at (the time to
