@@ -27,6 +27,9 @@ go vet ./...
 section "go test -race"
 go test -race -count=1 ./...
 
+section "100k assets without the race detector"
+go test -count=1 -run 'TestMarkdown100k' ./runner/
+
 section "fuzz FuzzLoad (20s)"
 # -fuzzminimizetime keeps the short run fuzzing instead of minimizing
 # each new input for the default 60s.

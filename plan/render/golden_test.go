@@ -20,11 +20,22 @@ import (
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
 
 // quickstartTimes are the moments the golden files show the example at:
-// before its first window opens, inside it, and in the year-end freeze.
+// before its first window opens, inside it, while the canary soaks (with
+// the canary recorded as done), after the high-severity SLA has passed,
+// and in the year-end freeze.
 var quickstartTimes = map[string]string{
 	"before-window": "2026-11-26T12:00:00Z",
 	"in-window":     "2026-11-26T22:30:00Z",
+	"soak":          "2026-11-27T10:00:00Z",
+	"after-sla":     "2026-12-10T12:00:00Z",
 	"freeze":        "2026-12-18T12:00:00Z",
+}
+
+// quickstartState is the recorded state the plan at a time starts from;
+// times not listed start from none.
+var quickstartState = map[string]string{
+	"2026-11-27T10:00:00Z": "testdata/state-canary-done",
+	"2026-12-10T12:00:00Z": "testdata/state-canary-done",
 }
 
 var quickstartCache sync.Map // at -> *plan.Plan
@@ -45,7 +56,13 @@ func quickstart(t testing.TB, at string) *plan.Plan {
 	if err != nil || probs.HasErrors() {
 		t.Fatalf("loading examples/quickstart: %v %v", err, probs)
 	}
-	p := plan.Compute(plan.Input{Repo: repo, State: &state.State{}, At: when, Offline: true})
+	st := &state.State{}
+	if dir, ok := quickstartState[at]; ok {
+		if st, err = state.Load(os.DirFS(dir)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := plan.Compute(plan.Input{Repo: repo, State: st, At: when, Offline: true})
 	quickstartCache.Store(at, p)
 	return p
 }
