@@ -43,7 +43,7 @@ func Compute(in Input) *Plan {
 	p.Missing = c.missing(scheduled)
 	c.doubleScheduled(p.Waves)
 	p.Findings = c.sortedFindings()
-	p.Summary = summarize(p)
+	p.Summary = Summarize(p)
 	return p
 }
 
@@ -505,11 +505,20 @@ func levelRank(l string) int {
 	return 1
 }
 
-func summarize(p *Plan) Summary {
+// Summarize counts a plan's actions, assets, due stages, findings and
+// missing patches from its lists; Compute fills Plan.Summary with it, and
+// renderers use it for plans read back from JSON.
+func Summarize(p *Plan) Summary {
 	s := Summary{Missing: map[string]int{}, Findings: map[string]int{}}
 	assets := map[string]bool{}
 	for _, w := range p.Waves {
+		if w == nil {
+			continue
+		}
 		for _, st := range w.Stages {
+			if st == nil {
+				continue
+			}
 			if st.Status == StatusDue {
 				s.DueStages++
 			}

@@ -141,44 +141,25 @@ type counts struct {
 }
 
 func countPlan(p *plan.Plan) counts {
-	c := counts{byCode: map[string][2]int{}, missing: map[string]int{}, waves: len(p.Waves)}
-	assets := map[string]bool{}
+	sum := plan.Summarize(p)
+	c := counts{actions: sum.Actions, assets: sum.Assets, dueStages: sum.DueStages, errors: sum.Errors, warnings: sum.Warnings,
+		missing: sum.Missing, byCode: map[string][2]int{}, waves: len(p.Waves)}
 	for _, w := range p.Waves {
-		if w == nil {
-			continue
-		}
-		for _, s := range w.Stages {
-			if s == nil {
-				continue
-			}
-			c.stages++
-			if s.Status == plan.StatusDue {
-				c.dueStages++
-			}
-			if s.Status == plan.StatusDone {
-				continue
-			}
-			c.actions += len(s.Actions)
-			for _, a := range s.Actions {
-				assets[a.Asset] = true
-			}
+		if w != nil {
+			c.stages += len(w.Stages)
 		}
 	}
-	c.assets = len(assets)
 	for _, f := range p.Findings {
 		n := c.byCode[f.Code]
 		if f.Level == plan.LevelError {
 			n[0]++
-			c.errors++
 		} else {
 			n[1]++
-			c.warnings++
 		}
 		c.byCode[f.Code] = n
 	}
-	for _, m := range p.Missing {
-		c.missing[m.Severity] += len(m.Assets)
-		c.pairs += len(m.Assets)
+	for _, n := range c.missing {
+		c.pairs += n
 	}
 	return c
 }
