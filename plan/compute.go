@@ -3,7 +3,10 @@ package plan
 import (
 	"cmp"
 	"fmt"
+	"maps"
+	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,27 +27,85 @@ type Input struct {
 	// Offline is set when tags were not resolved; actions then name the
 	// tag, and apply resolves it.
 	Offline bool
+	// Reuse is a plan computed earlier in the same process (plan --base
+	// computes two): the parts whose inputs are equal, each patch's needs
+	// and each wave's plan, are taken from it instead of computed again.
+	// The result is the same either way.
+	Reuse *Plan
 }
 
 // Compute computes the plan. It is pure: the same input gives the same plan.
 func Compute(in Input) *Plan {
-	c := &computer{in: in, repo: in.Repo, findings: map[string][]Finding{}}
+	c := &computer{in: in, repo: in.Repo}
 	p := &Plan{
 		FormatVersion: FormatVersion,
 		At:            in.At,
 		Offline:       in.Offline,
 		Inputs:        c.inputs(),
 	}
-	c.needs = c.computeNeeds()
-	scheduled := map[[2]string]bool{} // (asset, patch) pairs some wave covers
-	for _, name := range policy.SortedKeys(in.Repo.Waves) {
-		p.Waves = append(p.Waves, c.wave(in.Repo.Waves[name], scheduled))
+	prev := c.reusable(in.Reuse)
+	m := &memo{repo: in.Repo, state: in.State, at: in.At, images: in.Images, offline: in.Offline,
+		patches: map[string]*patchResult{}, waves: map[string]*waveResult{}}
+	c.needs = map[string]map[string][]Change{}
+	ids := policy.SortedKeys(in.Repo.Assets)
+	for _, pid := range policy.SortedKeys(in.Repo.Patches) {
+		patch := in.Repo.Patches[pid]
+		pr := prev.patch(pid, patch)
+		if pr == nil {
+			before := len(c.findings)
+			pr = &patchResult{patch: patch, needs: c.needsFor(patch, ids)}
+			pr.findings = slices.Clone(c.findings[before:])
+		} else {
+			c.findings = append(c.findings, pr.findings...)
+		}
+		m.patches[pid] = pr
+		c.needs[pid] = pr.needs
 	}
-	p.Missing = c.missing(scheduled)
+	for _, name := range policy.SortedKeys(in.Repo.Waves) {
+		w := in.Repo.Waves[name]
+		members := in.Repo.StageMembers(w)
+		wr := prev.wave(w, members, m)
+		if wr == nil {
+			before := len(c.findings)
+			wr = &waveResult{def: w, members: members, wave: c.wave(w, members)}
+			wr.findings = slices.Clone(c.findings[before:])
+		} else {
+			c.findings = append(c.findings, wr.findings...)
+		}
+		m.waves[name] = wr
+		p.Waves = append(p.Waves, wr.wave)
+	}
+	m.plan = p
+	p.memo = m
+	if prev.covers(m) {
+		// Every part came from prev: so do the parts computed from them.
+		p.Missing, p.Findings, p.Summary = prev.plan.Missing, prev.plan.Findings, prev.plan.Summary
+		return p
+	}
+	p.Missing = c.missing(m)
 	c.doubleScheduled(p.Waves)
 	p.Findings = c.sortedFindings()
 	p.Summary = Summarize(p)
 	return p
+}
+
+// covers reports whether every patch and wave of now was taken from m,
+// and m has no others.
+func (m *memo) covers(now *memo) bool {
+	if m == nil || !m.samePolicy || len(m.patches) != len(now.patches) || len(m.waves) != len(now.waves) {
+		return false
+	}
+	for id, pr := range now.patches {
+		if m.patches[id] != pr {
+			return false
+		}
+	}
+	for name, wr := range now.waves {
+		if m.waves[name] != wr {
+			return false
+		}
+	}
+	return true
 }
 
 type computer struct {
@@ -52,10 +113,94 @@ type computer struct {
 	repo *policy.Repository
 	// needs maps patch id to the assets that need it, with their changes.
 	needs    map[string]map[string][]Change
-	findings map[string][]Finding // by code, to sort at the end
+	findings []Finding // in the order found; sorted at the end
 }
 
-func (c *computer) add(f Finding) { c.findings[f.Code] = append(c.findings[f.Code], f) }
+// memo is what a plan keeps of its computation for Input.Reuse.
+type memo struct {
+	repo       *policy.Repository
+	state      *state.State
+	at         time.Time
+	images     map[string]string
+	offline    bool
+	patches    map[string]*patchResult
+	waves      map[string]*waveResult
+	plan       *Plan // the plan this memo belongs to
+	samePolicy bool  // set on a memo being reused: its policy equals the new one
+}
+
+type patchResult struct {
+	patch    *policy.Patch
+	needs    map[string][]Change
+	findings []Finding
+}
+
+type waveResult struct {
+	def      *policy.Wave
+	members  [][]string
+	wave     *Wave
+	findings []Finding
+}
+
+// reusable returns the memo of prev when the inputs every part depends on
+// are equal: the same assets (the same values: policy.Cache shares them
+// between loads), recorded state, time and image digests.
+func (c *computer) reusable(prev *Plan) *memo {
+	if prev == nil || prev.memo == nil {
+		return nil
+	}
+	m := prev.memo
+	if !m.at.Equal(c.in.At) || m.offline != c.in.Offline || !maps.Equal(m.images, c.in.Images) ||
+		!slices.Equal(stateFiles(m.state), stateFiles(c.in.State)) || len(m.repo.Assets) != len(c.repo.Assets) {
+		return nil
+	}
+	for id, a := range c.repo.Assets {
+		if m.repo.Assets[id] != a {
+			return nil
+		}
+	}
+	out := *m
+	out.samePolicy = reflect.DeepEqual(m.repo.Policy, c.repo.Policy)
+	return &out
+}
+
+func stateFiles(s *state.State) []state.File {
+	if s == nil {
+		return nil
+	}
+	return s.Files
+}
+
+// patch returns the earlier needs of an equal patch.
+func (m *memo) patch(id string, p *policy.Patch) *patchResult {
+	if m == nil {
+		return nil
+	}
+	if pr := m.patches[id]; pr != nil && reflect.DeepEqual(pr.patch, p) {
+		return pr
+	}
+	return nil
+}
+
+// wave returns the earlier plan of an equal wave: the same definition,
+// members, policy, and patches whose needs were reused.
+func (m *memo) wave(w *policy.Wave, members [][]string, now *memo) *waveResult {
+	if m == nil || !m.samePolicy {
+		return nil
+	}
+	wr := m.waves[w.Name]
+	if wr == nil || !reflect.DeepEqual(wr.def, w) || !slices.EqualFunc(wr.members, members, slices.Equal) {
+		return nil
+	}
+	for _, pid := range w.Patches {
+		if now.patches[pid] != m.patches[pid] {
+			return nil
+		}
+	}
+	return wr
+}
+
+func (c *computer) add(f Finding) { c.findings = append(c.findings, f) }
 
 func (c *computer) inputs() Inputs {
 	in := Inputs{Images: c.in.Images, At: c.in.At}
@@ -70,23 +215,17 @@ func (c *computer) inputs() Inputs {
 	return in
 }
 
-// computeNeeds finds, for every patch, the assets that need it: the
-// target applies and the observed version is older than the fixed one.
-// What the runner observed (state/) is newer than the inventory.
-func (c *computer) computeNeeds() map[string]map[string][]Change {
-	needs := map[string]map[string][]Change{}
-	ids := policy.SortedKeys(c.repo.Assets)
-	for _, pid := range policy.SortedKeys(c.repo.Patches) {
-		p := c.repo.Patches[pid]
-		m := map[string][]Change{}
-		for _, id := range ids {
-			if changes := c.changesFor(c.repo.Assets[id], p); len(changes) > 0 {
-				m[id] = changes
-			}
+// needsFor finds the assets that need a patch: the target applies and the
+// observed version is older than the fixed one. What the runner observed
+// (state/) is newer than the inventory. ids are the assets, sorted.
+func (c *computer) needsFor(p *policy.Patch, ids []string) map[string][]Change {
+	m := map[string][]Change{}
+	for _, id := range ids {
+		if changes := c.changesFor(c.repo.Assets[id], p); len(changes) > 0 {
+			m[id] = changes
 		}
-		needs[pid] = m
 	}
-	return needs
+	return m
 }
 
 // observed returns what an asset runs now: the runner's latest
@@ -185,8 +324,8 @@ func repository(ref string) string {
 	return ref
 }
 
-// wave plans one wave.
-func (c *computer) wave(w *policy.Wave, scheduled map[[2]string]bool) *Wave {
+// wave plans one wave, whose stages hold members.
+func (c *computer) wave(w *policy.Wave, members [][]string) *Wave {
 	r := c.repo
 	wp := &Wave{Name: w.Name, Severity: string(r.HighestSeverity(w)), Patches: w.Patches,
 		ApprovedBy: w.ApprovedBy, Emergency: w.Emergency, Reason: w.Reason}
@@ -196,7 +335,6 @@ func (c *computer) wave(w *policy.Wave, scheduled map[[2]string]bool) *Wave {
 			excepted[[2]string{e.Asset, e.Patch}] = e
 		}
 	}
-	members := r.StageMembers(w)
 	cursor := c.in.At // when the previous stage is done, at the earliest
 	prevDone := true
 	var prevName, prevStatus string
@@ -205,7 +343,6 @@ func (c *computer) wave(w *policy.Wave, scheduled map[[2]string]bool) *Wave {
 		sp := &Stage{Name: s.Name, Window: s.Window, Members: len(members[i]), Soak: policy.FormatDuration(s.Soak)}
 		for _, id := range members[i] {
 			for _, pid := range w.Patches {
-				scheduled[[2]string{id, pid}] = true
 				changes, needed := c.needs[pid][id]
 				if !needed {
 					continue
@@ -384,6 +521,10 @@ func (c *computer) slaFindings(w *policy.Wave, sp *Stage) {
 	if sp.Status == StatusDone {
 		return
 	}
+	// The due date is the patch's, the same for every asset: the message
+	// is built around the asset once per patch (a stage may hold 100k).
+	type words struct{ before, after string }
+	byPatch := map[string]words{}
 	for _, a := range sp.Actions {
 		if a.Due.IsZero() || !sp.Start.After(a.Due) {
 			continue
@@ -393,23 +534,37 @@ func (c *computer) slaFindings(w *policy.Wave, sp *Stage) {
 		if p.Severity == policy.Critical && asset.Exposure == "internet" {
 			level = LevelError
 		}
-		msg := fmt.Sprintf("%s patch %s on asset %q is due by %s (released %s + SLA %s); stage %s of wave %s reaches it at %s at the earliest",
-			p.Severity, p.ID, a.Asset, stamp(a.Due), p.Released.Format(time.DateOnly), policy.FormatDuration(c.repo.Policy.SLA[p.Severity]), sp.Name, w.Name, stamp(sp.Start))
-		if !c.in.At.Before(a.Due) {
-			msg = fmt.Sprintf("%s patch %s on asset %q is overdue since %s (released %s + SLA %s)",
-				p.Severity, p.ID, a.Asset, stamp(a.Due), p.Released.Format(time.DateOnly), policy.FormatDuration(c.repo.Policy.SLA[p.Severity]))
+		m, ok := byPatch[a.Patch]
+		if !ok {
+			m.before = fmt.Sprintf("%s patch %s on asset ", p.Severity, p.ID)
+			sla := fmt.Sprintf("(released %s + SLA %s)", p.Released.Format(time.DateOnly), policy.FormatDuration(c.repo.Policy.SLA[p.Severity]))
+			if c.in.At.Before(a.Due) {
+				m.after = fmt.Sprintf(" is due by %s %s; stage %s of wave %s reaches it at %s at the earliest", stamp(a.Due), sla, sp.Name, w.Name, stamp(sp.Start))
+			} else {
+				m.after = fmt.Sprintf(" is overdue since %s %s", stamp(a.Due), sla)
+			}
+			byPatch[a.Patch] = m
 		}
-		c.add(Finding{Level: level, Code: "sla-breach", Asset: a.Asset, Patch: a.Patch, Wave: w.Name, Message: msg})
+		c.add(Finding{Level: level, Code: "sla-breach", Asset: a.Asset, Patch: a.Patch, Wave: w.Name,
+			Message: m.before + strconv.Quote(a.Asset) + m.after})
 	}
 }
 
 // missing lists the patches that assets need and no wave schedules for
 // them (excepted assets aside): the fleet scan view.
-func (c *computer) missing(scheduled map[[2]string]bool) []Missing {
+func (c *computer) missing(m *memo) []Missing {
 	excepted := map[[2]string]bool{}
 	for _, e := range c.repo.Policy.Exceptions {
 		if e.Expires.After(c.in.At) {
 			excepted[[2]string{e.Asset, e.Patch}] = true
+		}
+	}
+	// The sorted member lists of the stages that schedule each patch.
+	scheduling := map[string][][]string{}
+	for _, name := range policy.SortedKeys(m.waves) {
+		wr := m.waves[name]
+		for _, pid := range wr.def.Patches {
+			scheduling[pid] = append(scheduling[pid], wr.members...)
 		}
 	}
 	var out []Missing
@@ -417,8 +572,11 @@ func (c *computer) missing(scheduled map[[2]string]bool) []Missing {
 		p := c.repo.Patches[pid]
 		var assets []string
 		for _, id := range policy.SortedKeys(c.needs[pid]) {
-			key := [2]string{id, pid}
-			if !scheduled[key] && !excepted[key] {
+			scheduled := slices.ContainsFunc(scheduling[pid], func(ids []string) bool {
+				_, found := slices.BinarySearch(ids, id)
+				return found
+			})
+			if !scheduled && !excepted[[2]string{id, pid}] {
 				assets = append(assets, id)
 			}
 		}
@@ -456,6 +614,15 @@ func (c *computer) missing(scheduled map[[2]string]bool) []Missing {
 // doubleScheduled reports assets that two waves target, with pending
 // actions, for the same package or image.
 func (c *computer) doubleScheduled(waves []*Wave) {
+	pending := 0
+	for _, w := range waves {
+		if slices.ContainsFunc(w.Stages, func(s *Stage) bool { return s.Status != StatusDone && len(s.Actions) > 0 }) {
+			pending++
+		}
+	}
+	if pending < 2 {
+		return
+	}
 	type target struct{ asset, name string }
 	seen := map[target][]string{}
 	for _, w := range waves {
@@ -487,10 +654,7 @@ func (c *computer) doubleScheduled(waves []*Wave) {
 }
 
 func (c *computer) sortedFindings() []Finding {
-	out := []Finding{}
-	for _, fs := range c.findings {
-		out = append(out, fs...)
-	}
+	out := append([]Finding{}, c.findings...)
 	slices.SortStableFunc(out, func(a, b Finding) int {
 		return cmp.Or(cmp.Compare(levelRank(a.Level), levelRank(b.Level)), cmp.Compare(a.Code, b.Code),
 			cmp.Compare(a.Wave, b.Wave), cmp.Compare(a.Patch, b.Patch), cmp.Compare(a.Asset, b.Asset), cmp.Compare(a.Message, b.Message))

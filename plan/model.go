@@ -33,6 +33,8 @@ type Plan struct {
 	Missing  []Missing `json:"missing"`
 	Summary  Summary   `json:"summary"`
 	Inputs   Inputs    `json:"inputs"`
+
+	memo *memo // what Input.Reuse takes from this plan
 }
 
 // Wave is the plan of one wave.

@@ -29,6 +29,8 @@ type Options struct {
 	// Prefix is put before file names in positions: the folder as the user
 	// named it, so that "file:line:col" opens from where they stand.
 	Prefix string
+	// Cache, when set, keeps inventory files decoded between loads.
+	Cache *Cache
 }
 
 // LoadDir loads the repository in a folder; see Load.
@@ -63,7 +65,7 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Repository, Problems,
 	if opts.Now.IsZero() {
 		opts.Now = time.Now()
 	}
-	files, err := readFiles(ctx, fsys, opts.Prefix)
+	files, err := readFiles(ctx, fsys, opts.Prefix, opts.Cache)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -150,7 +152,7 @@ type cueFile struct {
 }
 
 // readFiles reads the repository's input files, in parallel.
-func readFiles(ctx context.Context, fsys fs.FS, prefix string) ([]*sourceFile, error) {
+func readFiles(ctx context.Context, fsys fs.FS, prefix string, cache *Cache) ([]*sourceFile, error) {
 	var files []*sourceFile
 	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -163,7 +165,14 @@ func readFiles(ctx context.Context, fsys fs.FS, prefix string) ([]*sourceFile, e
 			return nil
 		}
 		if isInput(p) {
-			files = append(files, &sourceFile{rel: p, display: displayName(prefix, p)})
+			f := &sourceFile{rel: p, display: displayName(prefix, p)}
+			if cache != nil && isInventory(p) {
+				f.blob = knownBlobHash(d)
+				if c := cache.get(f.blob); c != nil {
+					f.cached, f.sha256 = c, c.sha256 // no need to read it
+				}
+			}
+			files = append(files, f)
 		}
 		return nil
 	})
@@ -172,15 +181,25 @@ func readFiles(ctx context.Context, fsys fs.FS, prefix string) ([]*sourceFile, e
 	}
 	errs := make([]error, len(files))
 	parallel(len(files), func(i int) {
+		f := files[i]
 		if ctx.Err() != nil {
 			errs[i] = ctx.Err()
 			return
 		}
-		data, err := fs.ReadFile(fsys, files[i].rel)
-		if err != nil {
-			errs[i] = fmt.Errorf("reading %q: %w", files[i].display, err)
+		if f.cached != nil {
+			return
 		}
-		files[i].data, files[i].sha256 = data, sum(data)
+		data, err := fs.ReadFile(fsys, f.rel)
+		if err != nil {
+			errs[i] = fmt.Errorf("reading %q: %w", f.display, err)
+		}
+		f.data, f.sha256 = data, sum(data)
+		if cache != nil && isInventory(f.rel) {
+			if f.blob == "" {
+				f.blob = gitBlobHash(data)
+			}
+			f.cached = cache.get(f.blob)
+		}
 	})
 	for _, err := range errs {
 		if err != nil {
@@ -232,10 +251,19 @@ func (l *loader) readSources(files []*sourceFile) {
 			} else {
 				r.cue = cf // its assets' problems count once loadConfig keeps them
 			}
-		case ".json":
-			r.assets, r.probs = decodeJSONAssets(f)
-		default:
-			r.assets, r.probs = decodeYAMLAssets(f)
+		case ".json", ".yaml", ".yml":
+			if f.cached != nil {
+				r.assets = f.cached.assets
+				return
+			}
+			if path.Ext(f.rel) == ".json" {
+				r.assets, r.probs = decodeJSONAssets(f)
+			} else {
+				r.assets, r.probs = decodeYAMLAssets(f)
+			}
+			if len(r.probs) == 0 {
+				l.opts.Cache.put(f.blob, &cachedFile{sha256: f.sha256, assets: r.assets})
+			}
 		}
 	})
 	for _, r := range results {

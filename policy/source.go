@@ -17,7 +17,9 @@ type sourceFile struct {
 	rel     string // slash path relative to the repository folder
 	display string // name used in positions
 	data    []byte
-	sha256  string // hex digest of data
+	sha256  string      // hex digest of data
+	blob    string      // git blob hash, when a cache is in use
+	cached  *cachedFile // what the cache holds for this content, if anything
 
 	linesOnce sync.Once
 	lines     []int // offsets at which lines start

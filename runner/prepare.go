@@ -33,6 +33,12 @@ type PrepareOptions struct {
 	// Images are digests already resolved (by an earlier Prepare of the
 	// same run); Prepare resolves only the refs missing from it.
 	Images map[string]string
+	// Cache, shared by the Prepares of one run, keeps inventory files
+	// decoded: plan --base reads most of them twice.
+	Cache *policy.Cache
+	// Reuse is a plan of the same run whose parts with equal inputs the
+	// new plan takes instead of computing them again (plan.Input.Reuse).
+	Reuse *plan.Plan
 }
 
 // Prepared is a computed plan with what it was computed from.
@@ -46,7 +52,7 @@ type Prepared struct {
 // Prepare loads a repository and its recorded state and computes its plan.
 // It returns ErrInvalid, with the problems, when the repository has errors.
 func Prepare(ctx context.Context, src Source, opts PrepareOptions) (*Prepared, error) {
-	repo, probs, err := policy.Load(ctx, src.FS, policy.Options{Now: opts.At, Prefix: src.Prefix})
+	repo, probs, err := policy.Load(ctx, src.FS, policy.Options{Now: opts.At, Prefix: src.Prefix, Cache: opts.Cache})
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +82,7 @@ func Prepare(ctx context.Context, src Source, opts PrepareOptions) (*Prepared, e
 			images[ref] = d
 		}
 	}
-	out.Plan = plan.Compute(plan.Input{Repo: repo, State: out.State, At: opts.At, Images: images, Offline: opts.Resolver == nil})
+	out.Plan = plan.Compute(plan.Input{Repo: repo, State: out.State, At: opts.At, Images: images, Offline: opts.Resolver == nil, Reuse: opts.Reuse})
 	return out, nil
 }
 

@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/patchwave/patchwave/internal/repogen"
+	"github.com/patchwave/patchwave/plan"
 	"github.com/patchwave/patchwave/plan/render"
+	"github.com/patchwave/patchwave/policy"
 	"github.com/patchwave/patchwave/runner"
 	"github.com/patchwave/patchwave/runner/gitstore"
 )
@@ -30,37 +33,68 @@ func BenchmarkPlan(b *testing.B) {
 				prepare(b, runner.Source{FS: os.DirFS(dir)})
 			}
 		})
-		b.Run(fmt.Sprintf("base/%dk", n/1000), func(b *testing.B) {
-			if _, err := exec.LookPath("git"); err != nil {
-				b.Skip("git is not installed")
-			}
-			for _, args := range [][]string{{"init", "-q"}, {"add", "."}, {"-c", "user.name=b", "-c", "user.email=b@example.com", "commit", "-q", "-m", "fleet"}, {"gc", "-q"}} {
-				cmd := exec.Command("git", args...)
-				cmd.Dir = dir
-				if out, err := cmd.CombinedOutput(); err != nil {
-					b.Fatalf("git %v: %v\n%s", args, err, out)
+		committed := false
+		for _, change := range []string{"none", "wave"} {
+			b.Run(fmt.Sprintf("base/%s/%dk", change, n/1000), func(b *testing.B) {
+				if _, err := exec.LookPath("git"); err != nil {
+					b.Skip("git is not installed")
 				}
-			}
-			repo, err := gitstore.Open(dir)
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.ResetTimer()
-			for b.Loop() {
-				fsys, err := gitstore.TreeFS(repo, "HEAD", "")
+				if !committed {
+					gitCommit(b, dir)
+					committed = true
+				}
+				if change == "wave" {
+					// A typical pull request: a stage's settings change,
+					// the inventory does not.
+					editFile(b, dir+"/config.cue", `max_failures: "1%"`, `max_failures: "2%"`)
+				}
+				repo, err := gitstore.Open(dir)
 				if err != nil {
 					b.Fatal(err)
 				}
-				head := prepare(b, runner.Source{FS: os.DirFS(dir)})
-				base := prepare(b, runner.Source{FS: fsys, Prefix: "HEAD:"})
-				render.Compare(base.Plan, head.Plan)
-			}
-		})
+				b.ResetTimer()
+				for b.Loop() {
+					fsys, err := gitstore.TreeFS(repo, "HEAD", "")
+					if err != nil {
+						b.Fatal(err)
+					}
+					cache := policy.NewCache()
+					head := prepareWith(b, runner.Source{FS: os.DirFS(dir)}, cache, nil)
+					base := prepareWith(b, runner.Source{FS: fsys, Prefix: "HEAD:"}, cache, head.Plan)
+					c := render.Compare(base.Plan, head.Plan)
+					if change == "none" && !c.Empty() {
+						b.Fatal("an unchanged repository changes the plan")
+					}
+				}
+			})
+		}
 	}
 }
 
-func prepare(b *testing.B, src runner.Source) *runner.Prepared {
-	p, err := runner.Prepare(context.Background(), src, runner.PrepareOptions{At: benchAt})
+func gitCommit(b *testing.B, dir string) {
+	for _, args := range [][]string{{"init", "-q"}, {"add", "."}, {"-c", "user.name=b", "-c", "user.email=b@example.com", "commit", "-q", "-m", "fleet"}, {"gc", "-q"}} {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+}
+
+func editFile(b *testing.B, name, old, new string) {
+	data, err := os.ReadFile(name)
+	if err != nil || !strings.Contains(string(data), old) {
+		b.Fatalf("editing %s: %v (no %q)", name, err, old)
+	}
+	if err := os.WriteFile(name, []byte(strings.Replace(string(data), old, new, 1)), 0o644); err != nil {
+		b.Fatal(err)
+	}
+}
+
+func prepare(b *testing.B, src runner.Source) *runner.Prepared { return prepareWith(b, src, nil, nil) }
+
+func prepareWith(b *testing.B, src runner.Source, cache *policy.Cache, reuse *plan.Plan) *runner.Prepared {
+	p, err := runner.Prepare(context.Background(), src, runner.PrepareOptions{At: benchAt, Cache: cache, Reuse: reuse})
 	if err != nil {
 		b.Fatalf("prepare: %v", err)
 	}

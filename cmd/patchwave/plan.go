@@ -15,6 +15,7 @@ import (
 	"github.com/patchwave/patchwave/internal/atomicfile"
 	"github.com/patchwave/patchwave/plan/render"
 	"github.com/patchwave/patchwave/plan/resolve"
+	"github.com/patchwave/patchwave/policy"
 	"github.com/patchwave/patchwave/runner"
 	"github.com/patchwave/patchwave/runner/gitstore"
 )
@@ -76,6 +77,9 @@ func runPlan(cmd *cobra.Command, g *globalOptions, o *planOptions, s streams) er
 		return err
 	}
 	popts := runner.PrepareOptions{At: at}
+	if o.base != "" {
+		popts.Cache = policy.NewCache()
+	}
 	if !o.offline {
 		popts.Resolver = resolve.NewRegistry(resolve.RegistryOptions{Insecure: o.insecure})
 	}
@@ -85,7 +89,7 @@ func runPlan(cmd *cobra.Command, g *globalOptions, o *planOptions, s streams) er
 	}
 	ropts := render.Options{Color: isTerminal(s.out) && os.Getenv("NO_COLOR") == "", FullPlanURL: o.fullPlanURL}
 	if o.base != "" {
-		base, err := prepareBase(cmd, g, o.base, runner.PrepareOptions{At: at, Resolver: popts.Resolver, Images: head.Plan.Inputs.Images})
+		base, err := prepareBase(cmd, g, o.base, runner.PrepareOptions{At: at, Resolver: popts.Resolver, Images: head.Plan.Inputs.Images, Cache: popts.Cache, Reuse: head.Plan})
 		if err != nil {
 			return err
 		}

@@ -48,7 +48,17 @@ func (c Change) Empty() bool {
 // plan may be nil, meaning empty.
 func Compare(base, head *plan.Plan) Change {
 	var c Change
-	b, h := placed(base), placed(head)
+	// A wave both plans share (plan.Input.Reuse) has the same actions on
+	// both sides, which would pair with each other: leave it out.
+	shared := map[*plan.Wave]bool{}
+	if base != nil && head != nil {
+		for _, w := range base.Waves {
+			if slices.Contains(head.Waves, w) {
+				shared[w] = true
+			}
+		}
+	}
+	b, h := placed(base, shared), placed(head, shared)
 	keys := map[[2]string]bool{}
 	for k := range b {
 		keys[k] = true
@@ -98,14 +108,15 @@ func Compare(base, head *plan.Plan) Change {
 	return c
 }
 
-// placed lists a plan's actions by asset and patch, in plan order.
-func placed(p *plan.Plan) map[[2]string][]PlacedAction {
+// placed lists a plan's actions by asset and patch, in plan order, but
+// those of the waves to skip.
+func placed(p *plan.Plan, skip map[*plan.Wave]bool) map[[2]string][]PlacedAction {
 	out := map[[2]string][]PlacedAction{}
 	if p == nil {
 		return out
 	}
 	for _, w := range p.Waves {
-		if w == nil {
+		if w == nil || skip[w] {
 			continue
 		}
 		for _, s := range w.Stages {
@@ -136,6 +147,9 @@ func findingsOf(p *plan.Plan) []plan.Finding {
 // findingsNotIn returns the findings of a that b lacks, counting
 // duplicates, in a's order.
 func findingsNotIn(a, b []plan.Finding) []plan.Finding {
+	if len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0]) {
+		return nil // the same findings: a plan that reused the other's
+	}
 	have := map[plan.Finding]int{}
 	for _, f := range b {
 		have[f]++

@@ -17,6 +17,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/storer"
+
+	"github.com/patchwave/patchwave/policy"
 )
 
 // ErrUnknownRevision is wrapped by TreeFS's error when rev names no commit.
@@ -41,8 +43,8 @@ const maxLinks = 40
 // while they stay inside the repository; a submodule reads as an empty
 // folder, as in a checkout that did not initialise it. Every entry has the
 // commit's time as its ModTime, and FileInfo.Sys returns the object's
-// plumbing.Hash, so callers can cache what they derive from a file by its
-// content.
+// Object with the blob's hash, so callers can cache what they derive from
+// a file by its content.
 //
 // The FS is safe for concurrent use, also alongside other FSs over the
 // same repository: reads through this package take turns, because
@@ -379,8 +381,22 @@ func (fi *fileInfo) Mode() fs.FileMode  { return fi.mode }
 func (fi *fileInfo) ModTime() time.Time { return fi.modTime }
 func (fi *fileInfo) IsDir() bool        { return fi.mode.IsDir() }
 
-// Sys returns the git object's plumbing.Hash.
-func (fi *fileInfo) Sys() any { return fi.hash }
+// Sys returns the git object's hash as an Object.
+func (fi *fileInfo) Sys() any { return Object{Hash: fi.hash} }
+
+// Object is what FileInfo.Sys returns for an entry of a TreeFS: the hash
+// of its git object, by which callers can cache what they derive from a
+// file without reading it (policy.Cache does).
+type Object struct {
+	Hash plumbing.Hash
+}
+
+// GitBlobHash returns the object's hash in hex (policy.GitBlobHasher).
+func (o Object) GitBlobHash() string { return o.Hash.String() }
+
+func (o Object) String() string { return o.Hash.String() }
+
+var _ policy.GitBlobHasher = Object{}
 
 type dirEntry struct {
 	fs   *treeFS
