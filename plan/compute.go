@@ -340,7 +340,8 @@ func (c *computer) wave(w *policy.Wave, members [][]string) *Wave {
 	var prevName, prevStatus string
 	for i, s := range w.Stages {
 		rec := c.in.State.Stage(w.Name, s.Name)
-		sp := &Stage{Name: s.Name, Window: s.Window, Members: len(members[i]), Soak: policy.FormatDuration(s.Soak)}
+		sp := &Stage{Name: s.Name, Window: s.Window, Members: len(members[i]), Soak: policy.FormatDuration(s.Soak),
+			Actions: make([]Action, 0, len(members[i]))}
 		for _, id := range members[i] {
 			for _, pid := range w.Patches {
 				changes, needed := c.needs[pid][id]
@@ -427,16 +428,20 @@ func (c *computer) action(asset string, p *policy.Patch, changes []Change, s *po
 
 // sizes fills the stage's batch plan from its settings.
 func (c *computer) sizes(sp *Stage, s *policy.Stage) {
-	assets := map[string]bool{}
-	for _, a := range sp.Actions {
-		if !assets[a.Asset] {
-			assets[a.Asset] = true
-			if a.Reboot || s.Reboot == "always" {
-				sp.Reboots++
-			}
+	// The actions of one asset are next to each other (wave builds them
+	// asset by asset), so assets are runs of equal Asset.
+	n := 0
+	for i := 0; i < len(sp.Actions); {
+		j, reboot := i, s.Reboot == "always"
+		for ; j < len(sp.Actions) && sp.Actions[j].Asset == sp.Actions[i].Asset; j++ {
+			reboot = reboot || sp.Actions[j].Reboot
 		}
+		n++
+		if reboot {
+			sp.Reboots++
+		}
+		i = j
 	}
-	n := len(assets)
 	sp.MaxParallel = max(1, s.MaxParallel.Of(n))
 	sp.MaxFailures = s.MaxFailures.FloorOf(n)
 	sp.Batches = (n + sp.MaxParallel - 1) / sp.MaxParallel

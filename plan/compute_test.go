@@ -224,3 +224,30 @@ waves: urgent: {patches: ["p"], approved_by: ["alice"], stages: [{name: "all", g
 		t.Errorf("no double-scheduled finding: %+v", p.Findings)
 	}
 }
+
+// An asset reboots once when any of its patches needs it; batches and
+// limits count assets, not actions.
+func TestStageSizes(t *testing.T) {
+	t.Parallel()
+	files := fstest.MapFS{"c.cue": {Data: []byte(`
+policy: authority: high: ["alice"]
+assets: {
+	h1: {os: {name: "debian"}, packages: {openssl: "1.0-1", sudo: "1.0-1"}}
+	h2: {os: {name: "debian"}, packages: {openssl: "1.0-1", sudo: "1.0-1"}}
+	h3: {os: {name: "debian"}, packages: {openssl: "1.0-1"}}
+}
+groups: all: match: {}
+patches: ssl: {severity: "high", released: "2026-11-20", packages: openssl: "1.1-1"}
+patches: sudo: {severity: "high", released: "2026-11-20", reboot: true, packages: sudo: "1.1-1"}
+waves: w: {patches: ["ssl", "sudo"], approved_by: ["alice"], stages: [{name: "all", groups: ["all"], max_parallel: "50%", max_failures: "50%"}]}
+`)}}
+	repo, probs, err := policy.Load(context.Background(), files, policy.Options{Now: at("2026-11-26")})
+	if err != nil || probs.HasErrors() {
+		t.Fatal(err, probs)
+	}
+	s := stage(t, compute(repo, nil, "2026-11-26"), "w", "all")
+	if len(s.Actions) != 5 || s.Reboots != 2 || s.MaxParallel != 2 || s.Batches != 2 || s.MaxFailures != 1 {
+		t.Errorf("stage: %d actions, %d reboots, max_parallel %d, %d batches, max_failures %d; want 5, 2, 2, 2, 1",
+			len(s.Actions), s.Reboots, s.MaxParallel, s.Batches, s.MaxFailures)
+	}
+}

@@ -483,12 +483,8 @@ func checkAsset(a *Asset, loc locator, rep *report) {
 	oneOf([]any{"criticality"}, a.Criticality, criticalities)
 	oneOf([]any{"exposure"}, a.Exposure, exposures)
 	oneOf([]any{"os", "family"}, a.OS.Family, osFamilies)
-	if a.OS.present && !osNamePattern.MatchString(a.OS.Name) {
-		if a.OS.Name == "" {
-			bad([]any{"os"}, "os.name is required (the distribution or product in lower case, such as \"debian\")")
-		} else {
-			bad([]any{"os", "name"}, "os.name: invalid value %q (want the distribution or product in lower case, such as \"debian\" or \"rhel\")", a.OS.Name)
-		}
+	if a.OS.Name != "" && !osNamePattern.MatchString(a.OS.Name) {
+		bad([]any{"os", "name"}, "os.name: invalid value %q (want the distribution or product in lower case, such as \"debian\" or \"rhel\")", a.OS.Name)
 	}
 	for i, ip := range a.IP {
 		if _, err := netip.ParseAddr(ip); err != nil {

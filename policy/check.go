@@ -16,6 +16,10 @@ const expiryWarning = 14 * 24 * time.Hour
 func (l *loader) check() {
 	r := l.repo
 	r.computeMembers()
+	r.stageMembers = make(map[string][][]string, len(r.Waves))
+	for name, w := range r.Waves {
+		r.stageMembers[name] = r.computeStageMembers(w)
+	}
 	if l.unreadable {
 		return // references and judgements would report what the file defines
 	}

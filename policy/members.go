@@ -49,7 +49,17 @@ func setOf(list []string) map[string]bool {
 // StageMembers returns the assets of each stage of a wave. An asset in the
 // groups of several stages belongs to the first of them only: each asset is
 // patched once per wave.
+//
+// Load computes them once for every wave; the result is shared, not to be
+// changed.
 func (r *Repository) StageMembers(w *Wave) [][]string {
+	if m, ok := r.stageMembers[w.Name]; ok && r.Waves[w.Name] == w {
+		return m
+	}
+	return r.computeStageMembers(w)
+}
+
+func (r *Repository) computeStageMembers(w *Wave) [][]string {
 	seen := map[string]bool{}
 	out := make([][]string, len(w.Stages))
 	for i, s := range w.Stages {

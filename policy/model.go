@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"bytes"
 	"encoding/json"
 	"reflect"
 	"slices"
@@ -38,7 +37,8 @@ type Repository struct {
 	// so that a saved plan can name exactly what it was computed from.
 	Files []File
 
-	members map[string][]string // group name -> sorted asset ids
+	members      map[string][]string   // group name -> sorted asset ids
+	stageMembers map[string][][]string // wave name -> each stage's asset ids
 }
 
 // File is one input file of a repository.
@@ -127,22 +127,6 @@ type OS struct {
 	Family  string `json:"family,omitempty"`
 	Name    string `json:"name,omitempty"`
 	Version Text   `json:"version,omitempty"`
-
-	present bool // written in the input, so that `os: {}` lacks a name
-}
-
-// UnmarshalJSON decodes strictly, as the asset is, and notes that os was given.
-func (o *OS) UnmarshalJSON(b []byte) error {
-	type plain OS
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	var p plain
-	if err := dec.Decode(&p); err != nil {
-		return err
-	}
-	*o = OS(p)
-	o.present = true
-	return nil
 }
 
 // Image is the deployment of a container image.

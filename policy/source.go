@@ -29,11 +29,14 @@ type sourceFile struct {
 // columns in bytes, as CUE and go vet count them).
 func (f *sourceFile) position(off int) Position {
 	f.linesOnce.Do(func() {
-		f.lines = append(f.lines, 0)
-		for i, c := range f.data {
-			if c == '\n' {
-				f.lines = append(f.lines, i+1)
+		f.lines = make([]int, 1, bytes.Count(f.data, []byte{'\n'})+1)
+		for i := 0; ; {
+			j := bytes.IndexByte(f.data[i:], '\n')
+			if j < 0 {
+				break
 			}
+			i += j + 1
+			f.lines = append(f.lines, i)
 		}
 	})
 	off = min(max(off, 0), len(f.data))

@@ -59,23 +59,19 @@ func Compare(base, head *plan.Plan) Change {
 		}
 	}
 	b, h := placed(base, shared), placed(head, shared)
-	keys := map[[2]string]bool{}
-	for k := range b {
-		keys[k] = true
+	pair := func(x, y PlacedAction) {
+		if x.Wave != y.Wave || x.Stage != y.Stage || x.Action.From != y.Action.From || x.Action.To != y.Action.To ||
+			x.Action.Reboot != y.Action.Reboot || x.Action.Kind != y.Action.Kind {
+			c.Changed = append(c.Changed, ChangedAction{Base: x, Head: y})
+		}
 	}
-	for k := range h {
-		keys[k] = true
-	}
-	for k := range keys {
-		bs, hs := b[k], h[k]
+	match := func(bs, hs []PlacedAction) {
+		if len(bs) == 1 && len(hs) == 1 { // the common case, without the bookkeeping
+			pair(bs[0], hs[0])
+			return
+		}
 		used := make([]bool, len(bs))
 		var unpaired []PlacedAction
-		pair := func(x, y PlacedAction) {
-			if x.Wave != y.Wave || x.Stage != y.Stage || x.Action.From != y.Action.From || x.Action.To != y.Action.To ||
-				x.Action.Reboot != y.Action.Reboot || x.Action.Kind != y.Action.Kind {
-				c.Changed = append(c.Changed, ChangedAction{Base: x, Head: y})
-			}
-		}
 	head:
 		for _, y := range hs {
 			for i, x := range bs {
@@ -100,6 +96,14 @@ func Compare(base, head *plan.Plan) Change {
 		}
 		c.Added = append(c.Added, unpaired...)
 	}
+	for k, bs := range b {
+		match(bs, h[k])
+	}
+	for k, hs := range h {
+		if _, ok := b[k]; !ok {
+			c.Added = append(c.Added, hs...)
+		}
+	}
 	slices.SortFunc(c.Added, comparePlaced)
 	slices.SortFunc(c.Removed, comparePlaced)
 	slices.SortFunc(c.Changed, func(x, y ChangedAction) int { return comparePlaced(x.Head, y.Head) })
@@ -111,10 +115,20 @@ func Compare(base, head *plan.Plan) Change {
 // placed lists a plan's actions by asset and patch, in plan order, but
 // those of the waves to skip.
 func placed(p *plan.Plan, skip map[*plan.Wave]bool) map[[2]string][]PlacedAction {
-	out := map[[2]string][]PlacedAction{}
 	if p == nil {
-		return out
+		return map[[2]string][]PlacedAction{}
 	}
+	n := 0
+	for _, w := range p.Waves {
+		if w != nil && !skip[w] {
+			for _, s := range w.Stages {
+				if s != nil {
+					n += len(s.Actions)
+				}
+			}
+		}
+	}
+	out := make(map[[2]string][]PlacedAction, n)
 	for _, w := range p.Waves {
 		if w == nil || skip[w] {
 			continue
