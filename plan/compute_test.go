@@ -251,3 +251,31 @@ waves: w: {patches: ["ssl", "sudo"], approved_by: ["alice"], stages: [{name: "al
 			len(s.Actions), s.Reboots, s.MaxParallel, s.Batches, s.MaxFailures)
 	}
 }
+
+func TestStatusOf(t *testing.T) {
+	t.Parallel()
+	repo := quickstart(t)
+	st := &state.State{Waves: map[string]map[string]*state.Stage{wave: {"canary": {
+		Wave: wave, Stage: "canary", Status: state.Failed, Started: at("2026-11-26T21:00:00Z"), Finished: at("2026-11-26T21:30:00Z"),
+		Assets: map[string]*state.Asset{
+			"app-02":   {Result: "succeeded", After: &state.Observation{Packages: map[string]string{"sudo": "1.9.5p2-10.el9_6.1"}}, At: at("2026-11-26T21:10:00Z")},
+			"cache-01": {Result: "failed", Error: "dpkg lock held"},
+		},
+	}}}}
+	p := compute(repo, st, "2026-11-27T10:00:00Z")
+	s := plan.StatusOf(repo, p, st)
+	canary := s.Waves[0].Stages[0]
+	want := map[string]string{"app-02": "done", "cache-01": "failed", "shop-api-staging": "pending"}
+	for _, a := range canary.Assets {
+		if want[a.ID] != a.Status {
+			t.Errorf("%s: %s, want %s", a.ID, a.Status, want[a.ID])
+		}
+	}
+	if canary.Status != "failed" || canary.Counts["failed"] != 1 || canary.Assets[1].Error != "dpkg lock held" {
+		t.Errorf("canary = %+v", canary)
+	}
+	broad := s.Waves[0].Stages[2]
+	if broad.Counts["up-to-date"] != 4 || broad.Counts["pending"] != 4 {
+		t.Errorf("broad counts = %v", broad.Counts)
+	}
+}

@@ -53,6 +53,7 @@ groups, patches and rollout waves are CUE files in a git repository.
 
   validate   checks the repository: schema, references, policy rules
   plan       shows what the repository will do to the fleet, wave by wave
+  status     shows where each wave, stage and asset stands
   version    prints the version
 
 Every command takes --dir (the repository folder) and --at (the time to
@@ -77,6 +78,7 @@ flags or arguments). Commands list the codes they add.`,
 	root.AddCommand(
 		newValidateCmd(g, s),
 		newPlanCmd(g, s),
+		newStatusCmd(g, s),
 		newVersionCmd(s),
 	)
 	for _, c := range root.Commands() {
