@@ -16,6 +16,12 @@ type Target struct {
 	Asset *policy.Asset
 }
 
+// Kinds of change.
+const (
+	KindPackage = "package"
+	KindImage   = "image"
+)
+
 // Change is one package or image to change on an asset (SPEC §3).
 type Change struct {
 	Patch string `json:"patch"`
@@ -41,10 +47,12 @@ type Driver interface {
 	// safe to call at any time, concurrently for different assets.
 	Observe(ctx context.Context, t Target) (Observation, error)
 
-	// Apply makes the asset run every change's To and reports what it
-	// runs afterwards. An asset already at the target is a successful
-	// no-op, so a crashed run can apply again. Safe to call concurrently
-	// for different assets; never concurrently for the same asset.
+	// Apply makes the asset run every change's To (or newer) and reports
+	// what it runs afterwards. An asset already at the target is a
+	// successful no-op, so a crashed run can apply again. When ctx ends,
+	// Apply returns an error wrapping ctx.Err(); a call whose ctx ended
+	// before it started changes nothing. Safe to call concurrently for
+	// different assets; never concurrently for the same asset.
 	Apply(ctx context.Context, t Target, changes []Change) (Result, error)
 }
 
@@ -52,7 +60,8 @@ type Driver interface {
 // Apply's answer, that an asset runs the changes' targets.
 type Verifier interface {
 	// Verify returns what the asset runs and an error when it does not
-	// run every change's To. It changes nothing.
+	// run every change's To (or newer); the observation is meaningful
+	// only without an error. It changes nothing.
 	Verify(ctx context.Context, t Target, changes []Change) (Observation, error)
 }
 
@@ -86,7 +95,9 @@ func IsPermanent(err error) bool {
 	return errors.As(err, &p)
 }
 
-// Factory builds a driver from its policy.drivers entry.
+// Factory builds a driver from its policy.drivers entry. What a driver
+// needs from the runner (the repository folder, the environment) the
+// factory closes over where cmd registers it.
 type Factory func(d policy.Driver) (Driver, error)
 
 // Registry maps driver types ("exec", "oci", ...) to factories. cmd fills
