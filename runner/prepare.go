@@ -86,6 +86,16 @@ func Prepare(ctx context.Context, src Source, opts PrepareOptions) (*Prepared, e
 	return out, nil
 }
 
+// WithProblems folds the problems of an invalid repository into the
+// error, so that callers without a place to list them still say what is
+// wrong.
+func WithProblems(p *Prepared, err error) error {
+	if errors.Is(err, ErrInvalid) && p != nil {
+		return fmt.Errorf("%w\n%v", err, p.Problems.Err())
+	}
+	return err
+}
+
 // ImageTags lists the "repository:tag" references of image patches given
 // by tag, which the plan must pin to digests.
 func ImageTags(repo *policy.Repository) []string {

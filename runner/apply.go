@@ -1,0 +1,440 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/patchwave/patchwave/plan"
+	"github.com/patchwave/patchwave/plan/render"
+	"github.com/patchwave/patchwave/plan/state"
+	"github.com/patchwave/patchwave/policy"
+	"github.com/patchwave/patchwave/runner/audit"
+	"github.com/patchwave/patchwave/runner/driver"
+	"github.com/patchwave/patchwave/runner/gitstore"
+)
+
+// ErrRefused is wrapped by Apply's error when it will not run: the branch
+// is not the one the policy trusts, or the saved plan is stale.
+var ErrRefused = errors.New("apply refused")
+
+// ErrStageFailed is wrapped by Apply's error when a stage failed, halted
+// or was rolled back.
+var ErrStageFailed = errors.New("a stage did not succeed")
+
+// ApplyOptions control Apply.
+type ApplyOptions struct {
+	// Repo is the git repository, Dir the policy folder inside it
+	// (slash-separated, "" for the top).
+	Repo *git.Repository
+	Dir  string
+	// Branch is the branch to read and commit to; it must be the policy's.
+	Branch string
+	// Now is the clock: every decision uses it (the CLI fixes it with --at).
+	Now func() time.Time
+	// Drivers builds the drivers the policy names.
+	Drivers *driver.Registry
+	// Planning holds how plans are prepared (resolver, cache); its At is
+	// set from Now for every plan.
+	Planning PrepareOptions
+	// Author signs the runner's commits; Getenv reads the actor.
+	Author object.Signature
+	Getenv func(string) string
+	// DryRun says what would run and changes nothing.
+	DryRun bool
+	// Log receives one line per event (stage start, batch, result).
+	Log io.Writer
+}
+
+// ApplyResult says what one run did.
+type ApplyResult struct {
+	Stages  []StageRun
+	Commits []plumbing.Hash
+}
+
+// StageRun is one stage carried out by this run.
+type StageRun struct {
+	Wave, Stage, Result string
+	Succeeded, Failed   int
+	Record              string
+}
+
+// Apply carries out what is due now, stage after stage, like a controller
+// reconciling: it plans the branch's head (with state/), runs the first due
+// stage batch by batch, commits state and the audit record, plans again,
+// and stops when nothing is due. A later run continues where it stopped.
+//
+// Crash safety: before a batch changes any asset, the state commit records
+// what each asset ran (the rollback state) and marks it pending; after the
+// batch, a commit records the results. A run that died in between finds
+// the pending assets and applies again, which drivers make a no-op for an
+// asset already at the target; an asset recorded as succeeded is never
+// changed again by its stage.
+func Apply(ctx context.Context, o ApplyOptions) (*ApplyResult, error) {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Getenv == nil {
+		o.Getenv = func(string) string { return "" }
+	}
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	a := &applier{o: o, store: gitstore.NewStore(o.Repo), drivers: map[string]driver.Driver{}, res: &ApplyResult{}}
+	for {
+		head, err := a.store.Head(o.Branch)
+		if err != nil {
+			return a.res, err
+		}
+		if head.IsZero() {
+			return a.res, fmt.Errorf("%w: branch %q does not exist", ErrRefused, o.Branch)
+		}
+		prepared, err := a.prepare(ctx, head)
+		if err != nil {
+			return a.res, err
+		}
+		if b := prepared.Repo.Policy.Branch; b != branchName(o.Branch) {
+			return a.res, fmt.Errorf("%w: the policy trusts branch %q, this is %q", ErrRefused, b, branchName(o.Branch))
+		}
+		w, s := nextStage(prepared.Plan)
+		if s == nil {
+			fmt.Fprintln(o.Log, "nothing due")
+			return a.res, nil
+		}
+		if o.DryRun {
+			fmt.Fprintf(o.Log, "would run wave %s stage %s: %d actions on %d assets, %d at once\n", w.Name, s.Name, len(s.Actions), countAssets(s), s.MaxParallel)
+			return a.res, nil
+		}
+		run, err := a.runStage(ctx, head, prepared, w, s)
+		if err != nil {
+			return a.res, err
+		}
+		a.res.Stages = append(a.res.Stages, run)
+		if run.Result != "succeeded" {
+			return a.res, fmt.Errorf("%w: wave %s stage %s %s (%d failed)", ErrStageFailed, run.Wave, run.Stage, run.Result, run.Failed)
+		}
+		if ctx.Err() != nil {
+			return a.res, ctx.Err()
+		}
+	}
+}
+
+type applier struct {
+	o       ApplyOptions
+	store   *gitstore.Store
+	drivers map[string]driver.Driver
+	res     *ApplyResult
+}
+
+func branchName(b string) string { return strings.TrimPrefix(b, "refs/heads/") }
+
+func (a *applier) prepare(ctx context.Context, head plumbing.Hash) (*Prepared, error) {
+	fsys, err := gitstore.TreeFS(a.o.Repo, head.String(), a.o.Dir)
+	if err != nil {
+		return nil, err
+	}
+	opts := a.o.Planning
+	opts.At = a.o.Now()
+	p, err := Prepare(ctx, Source{FS: fsys, Prefix: branchName(a.o.Branch) + ":"}, opts)
+	if err != nil {
+		return p, WithProblems(p, err)
+	}
+	return p, nil
+}
+
+// nextStage is the first stage, in wave order, that is due or still
+// running (a run that stopped in the middle).
+func nextStage(p *plan.Plan) (*plan.Wave, *plan.Stage) {
+	for _, w := range p.Waves {
+		for _, s := range w.Stages {
+			if (s.Status == plan.StatusDue || s.Status == plan.StatusRunning) && len(s.Actions) > 0 {
+				return w, s
+			}
+		}
+	}
+	return nil, nil
+}
+
+func countAssets(s *plan.Stage) int {
+	n := 0
+	for i, act := range s.Actions {
+		if i == 0 || act.Asset != s.Actions[i-1].Asset {
+			n++
+		}
+	}
+	return n
+}
+
+// work is one asset's part of a stage.
+type work struct {
+	id      string
+	asset   *policy.Asset
+	changes []driver.Change
+}
+
+func (a *applier) runStage(ctx context.Context, head plumbing.Hash, p *Prepared, w *plan.Wave, s *plan.Stage) (StageRun, error) {
+	planDigest, err := digestPlan(p.Plan)
+	if err != nil {
+		return StageRun{}, err
+	}
+	pw := p.Repo.Waves[w.Name]
+	ps := pw.Stages[slices.IndexFunc(pw.Stages, func(st *policy.Stage) bool { return st.Name == s.Name })]
+	rec := p.State.Stage(w.Name, s.Name)
+	if rec == nil {
+		rec = &state.Stage{Wave: w.Name, Stage: s.Name, Status: state.Running, Started: a.o.Now().UTC(), Plan: planDigest, Assets: map[string]*state.Asset{}}
+	}
+	rec.Status = state.Running
+	works := groupWork(p.Repo, s)
+	total := len(works) + countDone(rec)
+	run := StageRun{Wave: w.Name, Stage: s.Name}
+	started := a.o.Now().UTC()
+	fmt.Fprintf(a.o.Log, "wave %s stage %s: %d assets to change, %d at once\n", w.Name, s.Name, len(works), s.MaxParallel)
+	var results []audit.Asset
+	for len(works) > 0 {
+		if s.Window != "any" && !inWindow(p.Repo.Policy.Windows[s.Window], a.o.Now()) {
+			fmt.Fprintf(a.o.Log, "wave %s stage %s: window %s closed; the next run continues\n", w.Name, s.Name, s.Window)
+			break
+		}
+		n := min(s.MaxParallel, len(works))
+		batch := works[:n]
+		works = works[n:]
+		// Record what each asset runs before it changes: the rollback state.
+		for _, wk := range batch {
+			ar := rec.Assets[wk.id]
+			if ar == nil {
+				ar = &state.Asset{}
+				rec.Assets[wk.id] = ar
+			}
+			if ar.Before == nil {
+				obs, err := a.driverFor(p.Repo, wk.asset).Observe(ctx, driver.Target{ID: wk.id, Asset: wk.asset})
+				if err != nil {
+					ar.Result, ar.Error, ar.At = "failed", err.Error(), a.o.Now().UTC()
+					continue
+				}
+				ar.Before = &obs
+			}
+			ar.Result = "pending"
+		}
+		if head, err = a.commitState(ctx, head, rec, nil, fmt.Sprintf("patchwave: wave %s stage %s: %d assets about to change", w.Name, s.Name, n), planDigest); err != nil {
+			return run, err
+		}
+		results = append(results, a.applyBatch(ctx, p.Repo, rec, batch)...)
+		if head, err = a.commitState(ctx, head, rec, nil, fmt.Sprintf("patchwave: wave %s stage %s: batch done", w.Name, s.Name), planDigest); err != nil {
+			return run, err
+		}
+		if failed := countResult(rec, "failed"); failed > s.MaxFailures {
+			fmt.Fprintf(a.o.Log, "wave %s stage %s: %d failures, over max_failures %d: %s\n", w.Name, s.Name, failed, s.MaxFailures, ps.OnFailure)
+			if ps.OnFailure == "rollback" {
+				results = append(results, a.rollbackStage(ctx, p.Repo, rec)...)
+				rec.Status = state.RolledBack
+			} else {
+				rec.Status = state.Halted
+			}
+			break
+		}
+	}
+	if rec.Status == state.Running && len(works) == 0 {
+		rec.Status = state.Succeeded // failures within max_failures let the stage go on
+	}
+	run.Succeeded, run.Failed = countResult(rec, "succeeded"), countResult(rec, "failed")
+	if rec.Status == state.Running {
+		return run, nil // window closed: no record until the stage's run ends
+	}
+	rec.Finished = a.o.Now().UTC()
+	run.Result = map[string]string{state.Succeeded: "succeeded", state.Halted: "halted", state.RolledBack: "rolled-back", state.Failed: "failed"}[rec.Status]
+	r := &audit.Record{Kind: audit.KindStage, Wave: w.Name, Stage: s.Name, Result: run.Result, Plan: planDigest,
+		PolicyCommit: head.String(), ApprovedBy: w.ApprovedBy, Actor: audit.ActorFromEnv(a.o.Getenv),
+		Started: started, Finished: rec.Finished, Assets: results}
+	subject := fmt.Sprintf("patchwave: wave %s stage %s %s (%d/%d)", w.Name, s.Name, run.Result, run.Succeeded, total)
+	if _, err := a.commitState(ctx, head, rec, r, subject, planDigest); err != nil {
+		return run, err
+	}
+	run.Record = path.Join(a.o.Dir, audit.Path(r))
+	fmt.Fprintln(a.o.Log, subject)
+	return run, nil
+}
+
+// groupWork turns a stage's actions into one unit of work per asset, in
+// asset order, leaving out assets already recorded as succeeded.
+func groupWork(repo *policy.Repository, s *plan.Stage) []work {
+	var out []work
+	for _, act := range s.Actions {
+		if len(out) == 0 || out[len(out)-1].id != act.Asset {
+			out = append(out, work{id: act.Asset, asset: repo.Assets[act.Asset]})
+		}
+		wk := &out[len(out)-1]
+		for _, ch := range act.Changes {
+			wk.changes = append(wk.changes, driver.Change{Patch: act.Patch, Kind: act.Kind, Name: ch.Name, From: ch.From, To: ch.To})
+		}
+	}
+	return out
+}
+
+func countDone(rec *state.Stage) int { return countResult(rec, "succeeded") }
+
+func countResult(rec *state.Stage, result string) int {
+	n := 0
+	for _, ar := range rec.Assets {
+		if ar.Result == result {
+			n++
+		}
+	}
+	return n
+}
+
+func inWindow(w *policy.Window, t time.Time) bool {
+	o, ok := w.Next(t)
+	return ok && o.Contains(t)
+}
+
+func (a *applier) driverFor(repo *policy.Repository, asset *policy.Asset) driver.Driver {
+	if d, ok := a.drivers[asset.Driver]; ok {
+		return d
+	}
+	d, err := a.o.Drivers.New(repo.Policy.Drivers[asset.Driver])
+	if err != nil {
+		d = failing{err}
+	}
+	a.drivers[asset.Driver] = d
+	return d
+}
+
+// failing is the driver of an asset whose driver could not be built: every
+// call fails with why.
+type failing struct{ err error }
+
+func (f failing) Observe(context.Context, driver.Target) (driver.Observation, error) {
+	return driver.Observation{}, f.err
+}
+
+func (f failing) Apply(context.Context, driver.Target, []driver.Change) (driver.Result, error) {
+	return driver.Result{}, f.err
+}
+
+// applyBatch applies a batch in parallel and records each result.
+func (a *applier) applyBatch(ctx context.Context, repo *policy.Repository, rec *state.Stage, batch []work) []audit.Asset {
+	out := make([]audit.Asset, len(batch))
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for i, wk := range batch {
+		ar := rec.Assets[wk.id]
+		if ar.Result != "pending" {
+			out[i] = audit.Asset{ID: wk.id, Before: ar.Before, Result: ar.Result, Error: ar.Error}
+			continue
+		}
+		d := a.driverFor(repo, wk.asset)
+		wg.Go(func() {
+			start := time.Now()
+			t := driver.Target{ID: wk.id, Asset: wk.asset}
+			res, err := d.Apply(ctx, t, wk.changes)
+			after := &res.Observation
+			if v, ok := d.(driver.Verifier); ok && err == nil {
+				var obs driver.Observation
+				obs, err = v.Verify(ctx, t, wk.changes)
+				after = &obs
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			ar.At = a.o.Now().UTC()
+			if err != nil {
+				ar.Result, ar.Error = "failed", err.Error()
+			} else {
+				ar.Result, ar.Error, ar.After = "succeeded", "", after
+			}
+			out[i] = audit.Asset{ID: wk.id, Before: ar.Before, After: ar.After, Result: ar.Result, Error: ar.Error, DurationMS: time.Since(start).Milliseconds()}
+			fmt.Fprintf(a.o.Log, "  %s %s\n", wk.id, ar.Result)
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+// rollbackStage puts back every asset this stage changed.
+func (a *applier) rollbackStage(ctx context.Context, repo *policy.Repository, rec *state.Stage) []audit.Asset {
+	var out []audit.Asset
+	for _, id := range policy.SortedKeys(rec.Assets) {
+		ar := rec.Assets[id]
+		if ar.Before == nil || ar.Result == "rolled-back" {
+			continue
+		}
+		asset := repo.Assets[id]
+		d, ok := a.driverFor(repo, asset).(driver.Rollbacker)
+		if !ok {
+			continue
+		}
+		start := time.Now()
+		res, err := d.Rollback(ctx, driver.Target{ID: id, Asset: asset}, *ar.Before)
+		if err != nil {
+			ar.Error = "rollback failed: " + err.Error()
+		} else {
+			ar.Result, ar.After = "rolled-back", &res.Observation
+		}
+		out = append(out, audit.Asset{ID: id, Before: ar.Before, After: ar.After, Result: ar.Result, Error: ar.Error, DurationMS: time.Since(start).Milliseconds()})
+	}
+	return out
+}
+
+// commitState commits the stage's state, and the audit record when the
+// stage's run ends, on top of head.
+func (a *applier) commitState(ctx context.Context, head plumbing.Hash, rec *state.Stage, r *audit.Record, subject, planDigest string) (plumbing.Hash, error) {
+	data, err := state.Marshal(rec)
+	if err != nil {
+		return head, err
+	}
+	files := map[string][]byte{path.Join(a.o.Dir, state.StagePath(rec.Wave, rec.Stage)): data}
+	trailers := []gitstore.Trailer{{Key: "Patchwave-Wave", Value: rec.Wave}, {Key: "Patchwave-Stage", Value: rec.Stage}}
+	if r != nil {
+		fsys, err := gitstore.TreeFS(a.o.Repo, head.String(), a.o.Dir)
+		if err != nil {
+			return head, err
+		}
+		records, err := audit.Load(fsys)
+		if err != nil {
+			return head, err
+		}
+		r.Sequence, r.Previous = audit.Next(records)
+		rdata, err := audit.Encode(r)
+		if err != nil {
+			return head, err
+		}
+		recPath := path.Join(a.o.Dir, audit.Path(r))
+		files[recPath] = rdata
+		rec.Records = append(rec.Records, recPath)
+		if data, err = state.Marshal(rec); err != nil {
+			return head, err
+		}
+		files[path.Join(a.o.Dir, state.StagePath(rec.Wave, rec.Stage))] = data
+		trailers = append(trailers, gitstore.Trailer{Key: "Patchwave-Result", Value: r.Result},
+			gitstore.Trailer{Key: "Patchwave-Plan", Value: planDigest}, gitstore.Trailer{Key: "Patchwave-Record", Value: recPath})
+	}
+	author := a.o.Author
+	author.When = a.o.Now()
+	h, err := a.store.Commit(ctx, gitstore.CommitRequest{Branch: a.o.Branch, Parent: head, Files: files,
+		Message: subject, Trailers: trailers, Author: author})
+	if err != nil {
+		return head, fmt.Errorf("committing the state of wave %s stage %s: %w", rec.Wave, rec.Stage, err)
+	}
+	a.res.Commits = append(a.res.Commits, h)
+	return h, nil
+}
+
+// digestPlan is the digest of the plan as its JSON, which the commit and
+// the record name.
+func digestPlan(p *plan.Plan) (string, error) {
+	var buf bytes.Buffer
+	if err := render.JSON(&buf, p, render.Options{}); err != nil {
+		return "", err
+	}
+	return audit.Digest(buf.Bytes()), nil
+}
