@@ -53,6 +53,9 @@ type ApplyOptions struct {
 	Getenv func(string) string
 	// DryRun says what would run and changes nothing.
 	DryRun bool
+	// Saved, when set, holds the inputs of a plan saved by plan --out:
+	// Apply refuses when the repository or its state no longer match.
+	Saved *plan.Inputs
 	// Log receives one line per event (stage start, batch, result).
 	Log io.Writer
 }
@@ -107,6 +110,11 @@ func Apply(ctx context.Context, o ApplyOptions) (*ApplyResult, error) {
 		if b := prepared.Repo.Policy.Branch; b != branchName(o.Branch) {
 			return a.res, fmt.Errorf("%w: the policy trusts branch %q, this is %q", ErrRefused, b, branchName(o.Branch))
 		}
+		if o.Saved != nil && len(a.res.Stages) == 0 {
+			if why := stale(o.Saved, &prepared.Plan.Inputs); why != "" {
+				return a.res, fmt.Errorf("%w: the saved plan is stale: %s; plan again", ErrRefused, why)
+			}
+		}
 		w, s := nextStage(prepared.Plan)
 		if s == nil {
 			fmt.Fprintln(o.Log, "nothing due")
@@ -128,6 +136,24 @@ func Apply(ctx context.Context, o ApplyOptions) (*ApplyResult, error) {
 			return a.res, ctx.Err()
 		}
 	}
+}
+
+// stale says how the inputs of a saved plan differ from the current ones,
+// or "" when they do not. The time may differ: the plan says what is due
+// when apply runs.
+func stale(saved, now *plan.Inputs) string {
+	if !slices.Equal(saved.Files, now.Files) {
+		return "the repository's files changed"
+	}
+	if !slices.Equal(saved.State, now.State) {
+		return "the recorded state changed"
+	}
+	for ref, d := range saved.Images {
+		if got, ok := now.Images[ref]; ok && got != d {
+			return fmt.Sprintf("image %s now resolves to %s, the plan pinned %s", ref, got, d)
+		}
+	}
+	return ""
 }
 
 type applier struct {

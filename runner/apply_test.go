@@ -3,7 +3,6 @@ package runner_test
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,6 +11,7 @@ import (
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing/object"
 
+	"github.com/patchwave/patchwave/internal/testrepo"
 	"github.com/patchwave/patchwave/plan/state"
 	"github.com/patchwave/patchwave/policy"
 	"github.com/patchwave/patchwave/runner"
@@ -19,44 +19,6 @@ import (
 	driverexec "github.com/patchwave/patchwave/runner/driver/exec"
 	"github.com/patchwave/patchwave/runner/gitstore"
 )
-
-// hostsRepo makes a git repository of the quickstart's hosts (no images:
-// the oci driver is tested on its own), patched through the simulated
-// folder host, and returns its folder and the hosts folder.
-func hostsRepo(t *testing.T) (dir, hosts string) {
-	t.Helper()
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git is not installed")
-	}
-	dir, hosts = t.TempDir(), t.TempDir()
-	folderhost := filepath.Join(t.TempDir(), "folderhost")
-	if out, err := exec.Command("go", "build", "-o", folderhost, "../examples/quickstart/drivers/folderhost").CombinedOutput(); err != nil {
-		t.Skipf("building the folder host: %v\n%s", err, out)
-	}
-	for _, f := range []string{"policy.cue", "groups.cue", "patches.cue", "waves/2026-11-security.cue", "assets/hosts.cue"} {
-		data, err := os.ReadFile(filepath.Join("../examples/quickstart", f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := string(data)
-		s = strings.Replace(s, `command: ["sh", "drivers/folder-host.sh"]`, `command: ["`+folderhost+`"]`, 1)
-		s = strings.Replace(s, `patches: ["DSA-6015-1", "RHSA-2025:9978", "shop-api-1.14.3"]`, `patches: ["DSA-6015-1", "RHSA-2025:9978"]`, 1)
-		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, f), []byte(s), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, args := range [][]string{{"init", "-q", "-b", "main"}, {"add", "."}, {"-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "fleet"}} {
-		cmd := exec.Command("git", args...)
-		cmd.Dir = dir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-	}
-	return dir, hosts
-}
 
 func apply(t *testing.T, dir, hosts, at string) (*runner.ApplyResult, error) {
 	t.Helper()
@@ -77,19 +39,8 @@ func apply(t *testing.T, dir, hosts, at string) (*runner.ApplyResult, error) {
 	return res, err
 }
 
-func gitOut(t *testing.T, dir string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command("git", args...)
-	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("git %v: %v\n%s", args, err, out)
-	}
-	return string(out)
-}
-
 func TestApplyStages(t *testing.T) {
-	dir, hosts := hostsRepo(t)
+	dir, hosts := testrepo.Hosts(t, "../examples/quickstart")
 	// Before the window: nothing due, nothing committed.
 	res, err := apply(t, dir, hosts, "2026-11-26T12:00:00Z")
 	if err != nil || len(res.Commits) != 0 {
@@ -100,13 +51,13 @@ func TestApplyStages(t *testing.T) {
 	if err != nil || len(res.Stages) != 1 || res.Stages[0].Stage != "canary" || res.Stages[0].Succeeded != 2 {
 		t.Fatalf("canary: %v %+v", err, res)
 	}
-	trailers := gitOut(t, dir, "log", "-1", "--format=%(trailers:only,unfold)")
+	trailers := testrepo.Git(t, dir, "log", "-1", "--format=%(trailers:only,unfold)")
 	for _, want := range []string{"Patchwave-Wave: 2026-11-security", "Patchwave-Stage: canary", "Patchwave-Result: succeeded", "Patchwave-Plan: sha256:", "Patchwave-Record: audit/2026/11/26/000001-2026-11-security-canary.json"} {
 		if !strings.Contains(trailers, want) {
 			t.Errorf("last commit lacks %q:\n%s", want, trailers)
 		}
 	}
-	if subject := gitOut(t, dir, "log", "-1", "--format=%s"); !strings.HasPrefix(subject, "patchwave: wave 2026-11-security stage canary succeeded (2/2)") {
+	if subject := testrepo.Git(t, dir, "log", "-1", "--format=%s"); !strings.HasPrefix(subject, "patchwave: wave 2026-11-security stage canary succeeded (2/2)") {
 		t.Errorf("subject = %q", subject)
 	}
 	host, err := os.ReadFile(filepath.Join(hosts, "cache-01.json"))
@@ -114,11 +65,11 @@ func TestApplyStages(t *testing.T) {
 		t.Errorf("cache-01 on the simulated host: %s %v", host, err)
 	}
 	// The state records the rollback state before the change.
-	data := gitOut(t, dir, "show", "HEAD:state/waves/2026-11-security/canary.json")
+	data := testrepo.Git(t, dir, "show", "HEAD:state/waves/2026-11-security/canary.json")
 	if !strings.Contains(data, `"before"`) || !strings.Contains(data, `"status": "done"`) || !strings.Contains(data, "3.0.17-1~deb12u2") {
 		t.Errorf("state: %s", data)
 	}
-	if out := gitOut(t, dir, "fsck", "--strict"); strings.Contains(out, "error") {
+	if out := testrepo.Git(t, dir, "fsck", "--strict"); strings.Contains(out, "error") {
 		t.Errorf("fsck: %s", out)
 	}
 	// Again at once: the pilot soaks for 48h, nothing is due.
@@ -131,7 +82,7 @@ func TestApplyStages(t *testing.T) {
 	if err != nil || len(res.Stages) != 1 || res.Stages[0].Stage != "pilot" {
 		t.Fatalf("pilot: %v %+v", err, res)
 	}
-	if got := gitOut(t, dir, "show", "HEAD:audit/2026/11/30/000002-2026-11-security-pilot.json"); !strings.Contains(got, `"previous": "sha256:`) {
+	if got := testrepo.Git(t, dir, "show", "HEAD:audit/2026/11/30/000002-2026-11-security-pilot.json"); !strings.Contains(got, `"previous": "sha256:`) {
 		t.Errorf("second record: %s", got)
 	}
 	// The state of both stages is read back as the planner reads it.

@@ -150,7 +150,7 @@ func prepareBase(cmd *cobra.Command, g *globalOptions, ref string, opts runner.P
 	}
 	base, err := runner.Prepare(cmd.Context(), runner.Source{FS: fsys, Prefix: ref + ":"}, opts)
 	if err != nil {
-		return nil, fmt.Errorf("planning the base %q: %w", ref, problemsErr(base, err))
+		return nil, fmt.Errorf("planning the base %q: %w", ref, runner.WithProblems(base, err))
 	}
 	return base, nil
 }
@@ -176,14 +176,6 @@ func problemsOr(w io.Writer, p *runner.Prepared, err error) error {
 		for _, prob := range p.Problems {
 			fmt.Fprintln(w, prob)
 		}
-	}
-	return err
-}
-
-// problemsErr folds the problems of an invalid repository into the error.
-func problemsErr(p *runner.Prepared, err error) error {
-	if errors.Is(err, runner.ErrInvalid) && p != nil {
-		return fmt.Errorf("%w\n%v", err, p.Problems.Err())
 	}
 	return err
 }

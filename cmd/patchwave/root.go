@@ -54,6 +54,7 @@ groups, patches and rollout waves are CUE files in a git repository.
   validate   checks the repository: schema, references, policy rules
   plan       shows what the repository will do to the fleet, wave by wave
   status     shows where each wave, stage and asset stands
+  apply      carries out what is due now and commits the record back
   version    prints the version
 
 Every command takes --dir (the repository folder) and --at (the time to
@@ -79,6 +80,7 @@ flags or arguments). Commands list the codes they add.`,
 		newValidateCmd(g, s),
 		newPlanCmd(g, s),
 		newStatusCmd(g, s),
+		newApplyCmd(g, s),
 		newVersionCmd(s),
 	)
 	for _, c := range root.Commands() {

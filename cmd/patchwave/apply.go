@@ -1,0 +1,135 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/mail"
+	"os"
+	"path/filepath"
+
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/spf13/cobra"
+
+	"github.com/patchwave/patchwave/plan"
+	"github.com/patchwave/patchwave/plan/resolve"
+	"github.com/patchwave/patchwave/runner"
+	"github.com/patchwave/patchwave/runner/gitstore"
+)
+
+type applyOptions struct {
+	branch   string
+	planFile string
+	dryRun   bool
+	offline  bool
+	author   string
+	insecure []string
+}
+
+func newApplyCmd(g *globalOptions, s streams) *cobra.Command {
+	o := &applyOptions{}
+	cmd := &cobra.Command{
+		Use:   "apply",
+		Short: "Carry out what is due now and commit the record back",
+		Long: `Plans the branch's head with its recorded state, carries out the stages
+that are due now through the drivers (batches of max_parallel assets,
+failures against max_failures, on_failure halt or rollback, stopping new
+batches when the window closes), and commits state/ and one audit record per
+stage run back to the branch, with trailers git log can read. Several stages
+run in one go when nothing (soak, window) holds the next; a later run (a CI
+schedule) continues where this one stopped.
+
+Before an asset changes, the commit records what it ran (the rollback state);
+a run that died is safe to start again: assets recorded as done are not
+changed again, and drivers treat an asset already at its target as done.
+
+The repository is read from git objects (the branch, not the working tree).
+
+Examples:
+  patchwave apply --dir fleet --dry-run
+  patchwave apply --plan plan.json
+  PATCHWAVE_NOW=2026-11-30T22:00:00Z patchwave apply
+
+Exit codes: 0 done or nothing due; 1 a stage failed or halted, or an error;
+3 usage; 4 refused (wrong branch, stale --plan).`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			at, err := g.now()
+			if err != nil {
+				return err
+			}
+			opts, err := o.runnerOptions(g, s)
+			if err != nil {
+				return err
+			}
+			fixed := g.at.set || g.getenv("PATCHWAVE_NOW") != ""
+			opts.Now = clock(at, fixed)
+			_, err = runner.Apply(cmd.Context(), opts)
+			switch {
+			case errors.Is(err, runner.ErrRefused):
+				return &exitError{code: exitRefused, err: err}
+			case err != nil:
+				return err
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.branch, "branch", "", "the branch to apply (default: the branch checked out in --dir)")
+	f.StringVar(&o.planFile, "plan", "", "refuse unless the plan saved in `FILE` (plan --out) is still current")
+	f.BoolVar(&o.dryRun, "dry-run", false, "say what would run, change nothing")
+	f.BoolVar(&o.offline, "offline", false, "do not resolve image tags through the registry")
+	f.StringVar(&o.author, "author", "patchwave <patchwave@localhost>", "author and committer of the runner's commits, `\"Name <email>\"`")
+	f.StringSliceVar(&o.insecure, "insecure-registry", nil, "registries to reach over plain HTTP")
+	return cmd
+}
+
+func (o *applyOptions) runnerOptions(g *globalOptions, s streams) (runner.ApplyOptions, error) {
+	author, err := mail.ParseAddress(o.author)
+	if err != nil {
+		return runner.ApplyOptions{}, usagef("--author %q: want \"Name <email>\"", o.author)
+	}
+	repo, err := gitstore.Open(g.dir)
+	if err != nil {
+		return runner.ApplyOptions{}, fmt.Errorf("apply needs --dir in a git repository: %w", err)
+	}
+	wt, err := repo.Worktree()
+	if err != nil {
+		return runner.ApplyOptions{}, err
+	}
+	abs, err := filepath.Abs(g.dir)
+	if err != nil {
+		return runner.ApplyOptions{}, err
+	}
+	rel, err := filepath.Rel(wt.Filesystem.Root(), abs)
+	if err != nil {
+		return runner.ApplyOptions{}, err
+	}
+	branch := o.branch
+	if branch == "" {
+		head, err := repo.Head()
+		if err != nil || !head.Name().IsBranch() {
+			return runner.ApplyOptions{}, usagef("no branch is checked out in %s: name one with --branch", g.dir)
+		}
+		branch = head.Name().Short()
+	}
+	opts := runner.ApplyOptions{Repo: repo, Dir: filepath.ToSlash(filepath.Clean(rel)), Branch: branch, Drivers: drivers(abs),
+		Author: object.Signature{Name: author.Name, Email: author.Address}, Getenv: g.getenv, DryRun: o.dryRun, Log: s.out}
+	if opts.Dir == "." {
+		opts.Dir = ""
+	}
+	if !o.offline {
+		opts.Planning.Resolver = resolve.NewRegistry(resolve.RegistryOptions{Insecure: o.insecure})
+	}
+	if o.planFile != "" {
+		data, err := os.ReadFile(o.planFile)
+		if err != nil {
+			return opts, fmt.Errorf("--plan: %w", err)
+		}
+		var saved plan.Plan
+		if err := json.Unmarshal(data, &saved); err != nil {
+			return opts, fmt.Errorf("--plan %q: not a saved plan: %w", o.planFile, err)
+		}
+		opts.Saved = &saved.Inputs
+	}
+	return opts, nil
+}

@@ -1,0 +1,61 @@
+// Package testrepo builds real git repositories for tests of apply: the
+// quickstart's hosts, patched through the simulated folder host
+// (examples/quickstart/drivers/folderhost).
+package testrepo
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Hosts makes a git repository (branch main, one commit) of the
+// quickstart's hosts, without its images, whose exec driver runs a freshly
+// built folder host. It returns the repository's folder and the folder the
+// simulated hosts keep their packages in (PATCHWAVE_HOSTS_DIR). quickstart
+// is the path of examples/quickstart from the test. It skips the test when
+// git or go is missing.
+func Hosts(t testing.TB, quickstart string) (dir, hosts string) {
+	t.Helper()
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	dir, hosts = t.TempDir(), t.TempDir()
+	folderhost := filepath.Join(t.TempDir(), "folderhost")
+	if out, err := exec.Command("go", "build", "-o", folderhost, filepath.Join(quickstart, "drivers", "folderhost")).CombinedOutput(); err != nil {
+		t.Skipf("building the folder host: %v\n%s", err, out)
+	}
+	for _, f := range []string{"policy.cue", "groups.cue", "patches.cue", "waves/2026-11-security.cue", "assets/hosts.cue"} {
+		data, err := os.ReadFile(filepath.Join(quickstart, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := string(data)
+		s = strings.Replace(s, `command: ["sh", "drivers/folder-host.sh"]`, `command: ["`+folderhost+`"]`, 1)
+		s = strings.Replace(s, `patches: ["DSA-6015-1", "RHSA-2025:9978", "shop-api-1.14.3"]`, `patches: ["DSA-6015-1", "RHSA-2025:9978"]`, 1)
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	Git(t, dir, "init", "-q", "-b", "main")
+	Git(t, dir, "add", ".")
+	Git(t, dir, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "fleet")
+	return dir, hosts
+}
+
+// Git runs the git CLI in dir and returns its output.
+func Git(t testing.TB, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
