@@ -35,13 +35,7 @@ type RegistryOptions struct {
 // Authentication is set up once per repository and reused by later calls,
 // so resolving many tags of one repository costs one request each.
 func NewRegistry(o RegistryOptions) Resolver {
-	insecure := map[string]bool{} // registry names as name.Registry.RegistryStr gives them
-	for _, r := range o.Insecure {
-		if reg, err := name.NewRegistry(r); err == nil {
-			r = reg.RegistryStr()
-		}
-		insecure[r] = true
-	}
+	insecure := InsecureSet(o.Insecure)
 	t := o.Transport
 	if t == nil {
 		t = remote.DefaultTransport
@@ -55,6 +49,47 @@ func NewRegistry(o RegistryOptions) Resolver {
 	)
 	return &registryResolver{insecure: insecure, puller: p, err: err}
 }
+
+// InsecureSet normalizes a list of registries allowed plain HTTP ("host"
+// or "host:port") to the names name.Registry.RegistryStr gives, so that
+// callers can look a parsed reference's registry up in it and parse it
+// again with name.Insecure.
+func InsecureSet(registries []string) map[string]bool {
+	set := make(map[string]bool, len(registries))
+	for _, r := range registries {
+		if reg, err := name.NewRegistry(r); err == nil {
+			r = reg.RegistryStr()
+		}
+		set[r] = true
+	}
+	return set
+}
+
+// GuardPlainHTTP wraps t (remote.DefaultTransport when nil) so that it
+// refuses plain HTTP to private-network addresses that insecure (an
+// InsecureSet) does not name, as NewRegistry's transport does. Other
+// packages that talk to registries (the oci driver) use it to keep the
+// same rule.
+func GuardPlainHTTP(t http.RoundTripper, insecure map[string]bool) http.RoundTripper {
+	if t == nil {
+		t = remote.DefaultTransport
+	}
+	return &plainHTTPGuard{inner: t, allowed: insecure}
+}
+
+// Scrub returns err with the credentials the default keychain holds for
+// ref's repository, and anything shaped like an Authorization header,
+// taken out of its message; errors.Is still sees through it.
+func Scrub(ctx context.Context, ref name.Reference, err error) error {
+	if err == nil {
+		return nil
+	}
+	return scrub(ctx, ref, err)
+}
+
+// IsNotFound tells whether err is a registry's answer that the manifest
+// or the repository does not exist.
+func IsNotFound(err error) bool { return isNotFound(err) }
 
 type registryResolver struct {
 	insecure map[string]bool
