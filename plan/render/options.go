@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/patchwave/patchwave/plan"
+	"github.com/patchwave/patchwave/policy"
 )
 
 // DefaultMaxMarkdown is the size Markdown keeps to when Options.MaxMarkdown
@@ -73,24 +74,17 @@ func span(o *plan.Occurrence) string {
 	return s.Format("2006-01-02 15:04") + " – " + e.Format("2006-01-02 15:04 UTC")
 }
 
-// duration shortens a Go duration string ("24h0m0s" -> "24h") the way
-// people write them in the policy; other strings pass unchanged.
+// duration writes a duration the way the policy does (policy.FormatDuration:
+// "24h0m0s" -> "1d"); other strings pass unchanged.
 func duration(s string) string {
 	if s == "" {
 		return "-"
 	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d == 0 {
+	d, err := policy.ParseDuration(s)
+	if err != nil {
 		return s
 	}
-	out := d.String()
-	if strings.HasSuffix(out, "m0s") {
-		out = strings.TrimSuffix(out, "0s")
-	}
-	if strings.HasSuffix(out, "h0m") {
-		out = strings.TrimSuffix(out, "0m")
-	}
-	return out
+	return policy.FormatDuration(d)
 }
 
 // plural writes "1 action" or "2 actions".

@@ -113,7 +113,8 @@ func TestWriteErrors(t *testing.T) {
 }
 
 func TestDuration(t *testing.T) {
-	for in, want := range map[string]string{"24h0m0s": "24h", "1h30m0s": "1h30m", "0s": "0s", "90s": "1m30s", "": "-", "7d": "7d", "2m0s": "2m"} {
+	// As the policy writes durations: whole days in days.
+	for in, want := range map[string]string{"24h0m0s": "1d", "48h": "2d", "1h30m0s": "1h30m", "0s": "0s", "90s": "1m30s", "": "-", "7d": "7d", "2m0s": "2m", "soon": "soon"} {
 		if got := duration(in); got != want {
 			t.Errorf("duration(%q) = %q, want %q", in, got, want)
 		}

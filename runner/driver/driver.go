@@ -140,3 +140,23 @@ func (r *Registry) New(d policy.Driver) (Driver, error) {
 	}
 	return drv, nil
 }
+
+// StringList reads a setting that is a list of strings, as CUE and JSON
+// decoding ([]any) or Go code ([]string) write it.
+func StringList(v any) ([]string, error) {
+	switch l := v.(type) {
+	case []string:
+		return slices.Clone(l), nil
+	case []any:
+		out := make([]string, len(l))
+		for i, e := range l {
+			s, ok := e.(string)
+			if !ok {
+				return nil, fmt.Errorf("element %d is %T, not a string", i, e)
+			}
+			out[i] = s
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("%T is not a list of strings", v)
+}

@@ -72,7 +72,7 @@ func New(d policy.Driver, opts Options) (driver.Driver, error) {
 		switch key {
 		case "type":
 		case "command":
-			argv, err := stringList(v)
+			argv, err := driver.StringList(v)
 			if err != nil || len(argv) == 0 || argv[0] == "" {
 				return nil, fmt.Errorf("exec driver: command: want a non-empty list of strings, such as [\"sh\", \"drivers/patch.sh\"]")
 			}
@@ -107,26 +107,6 @@ func New(d policy.Driver, opts Options) (driver.Driver, error) {
 		return nil, fmt.Errorf("exec driver: missing command (an argv list, such as [\"sh\", \"drivers/patch.sh\"])")
 	}
 	return x, nil
-}
-
-// stringList accepts a list of strings as CUE/JSON decoding ([]any) or Go
-// code ([]string) writes it.
-func stringList(v any) ([]string, error) {
-	switch l := v.(type) {
-	case []string:
-		return slices.Clone(l), nil
-	case []any:
-		out := make([]string, len(l))
-		for i, e := range l {
-			s, ok := e.(string)
-			if !ok {
-				return nil, fmt.Errorf("element %d is %T, not a string", i, e)
-			}
-			out[i] = s
-		}
-		return out, nil
-	}
-	return nil, fmt.Errorf("%T is not a list of strings", v)
 }
 
 // request is the JSON object on the command's stdin (SPEC §3).

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -49,7 +48,7 @@ func New(d policy.Driver, opts Options) (driver.Driver, error) {
 		switch key {
 		case "type":
 		case "insecure":
-			l, err := stringList(v)
+			l, err := driver.StringList(v)
 			if err != nil {
 				return nil, fmt.Errorf("oci driver: insecure: want a list of registries such as [\"registry.lab:5000\"]: %v", err)
 			}
@@ -71,26 +70,6 @@ func New(d policy.Driver, opts Options) (driver.Driver, error) {
 		return nil, fmt.Errorf("oci driver: %w", err)
 	}
 	return &ociDriver{name: d.Name, insecure: set, puller: p, pusher: w}, nil
-}
-
-// stringList accepts a list of strings as CUE/JSON decoding ([]any) or Go
-// code ([]string) writes it.
-func stringList(v any) ([]string, error) {
-	switch l := v.(type) {
-	case []string:
-		return slices.Clone(l), nil
-	case []any:
-		out := make([]string, len(l))
-		for i, e := range l {
-			s, ok := e.(string)
-			if !ok {
-				return nil, fmt.Errorf("element %d is %T, not a string", i, e)
-			}
-			out[i] = s
-		}
-		return out, nil
-	}
-	return nil, fmt.Errorf("%T is not a list of strings", v)
 }
 
 // Observe resolves the asset's image.ref to the digest it names now.
