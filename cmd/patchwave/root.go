@@ -81,6 +81,7 @@ flags or arguments). Commands list the codes they add.`,
 		newPlanCmd(g, s),
 		newStatusCmd(g, s),
 		newApplyCmd(g, s),
+		newFolderHostCmd(s),
 		newVersionCmd(s),
 	)
 	for _, c := range root.Commands() {

@@ -33,7 +33,7 @@ func Hosts(t testing.TB, quickstart string) (dir, hosts string) {
 			t.Fatal(err)
 		}
 		s := string(data)
-		s = strings.Replace(s, `command: ["sh", "drivers/folder-host.sh"]`, `command: ["`+folderhost+`"]`, 1)
+		s = strings.Replace(s, `command: ["patchwave", "folder-host"]`, `command: ["`+folderhost+`"]`, 1)
 		s = strings.Replace(s, `patches: ["DSA-6015-1", "RHSA-2025:9978", "shop-api-1.14.3"]`, `patches: ["DSA-6015-1", "RHSA-2025:9978"]`, 1)
 		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o755); err != nil {
 			t.Fatal(err)
