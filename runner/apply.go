@@ -252,7 +252,7 @@ func (a *applier) runStage(ctx context.Context, head plumbing.Hash, p *Prepared,
 			}
 			ar.Result = "pending"
 		}
-		if head, err = a.commitState(ctx, head, rec, nil, fmt.Sprintf("patchwave: wave %s stage %s: %d assets about to change", w.Name, s.Name, n), planDigest); err != nil {
+		if head, err = a.commitState(ctx, head, rec, nil, fmt.Sprintf("patchwave: wave %s stage %s: %s about to change", w.Name, s.Name, plural(n, "asset", "assets")), planDigest); err != nil {
 			return run, err
 		}
 		results = append(results, a.applyBatch(ctx, p.Repo, rec, batch)...)
@@ -305,6 +305,13 @@ func groupWork(repo *policy.Repository, s *plan.Stage) []work {
 		}
 	}
 	return out
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 func countDone(rec *state.Stage) int { return countResult(rec, "succeeded") }

@@ -112,7 +112,7 @@ func (o *applyOptions) runnerOptions(g *globalOptions, s streams) (runner.ApplyO
 		}
 		branch = head.Name().Short()
 	}
-	opts := runner.ApplyOptions{Repo: repo, Dir: filepath.ToSlash(filepath.Clean(rel)), Branch: branch, Drivers: drivers(abs),
+	opts := runner.ApplyOptions{Repo: repo, Dir: filepath.ToSlash(filepath.Clean(rel)), Branch: branch, Drivers: drivers(abs, os.Environ()),
 		Author: object.Signature{Name: author.Name, Email: author.Address}, Getenv: g.getenv, DryRun: o.dryRun, Log: s.out}
 	if opts.Dir == "." {
 		opts.Dir = ""
