@@ -27,8 +27,9 @@ go vet ./...
 section "go test -race"
 go test -race -count=1 ./...
 
-section "100k assets without the race detector"
+section "without the race detector: 100k assets, and kill -9 at 20 points of apply"
 go test -count=1 -run 'TestMarkdown100k' ./runner/
+go test -count=1 -run 'TestCrashAndResume' ./cmd/patchwave/
 
 section "fuzz FuzzLoad (20s)"
 # -fuzzminimizetime keeps the short run fuzzing instead of minimizing

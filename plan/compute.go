@@ -487,6 +487,11 @@ func (c *computer) earliest(w *policy.Wave, s *policy.Stage, cursor time.Time, p
 			break
 		}
 	}
+	if i > 0 && !prevDone {
+		// Waiting for the previous stage, whatever the clock says: its
+		// time of completion is not known.
+		return laterOf(start, at).UTC(), why, time.Time{}
+	}
 	if !start.After(at) {
 		return at, "", time.Time{}
 	}

@@ -53,6 +53,11 @@ type ApplyOptions struct {
 	Getenv func(string) string
 	// DryRun says what would run and changes nothing.
 	DryRun bool
+	// Crash, for tests only, is called at named points of a stage run
+	// ("stage-start", "observed", "pending-committed", "applied",
+	// "batch-committed", "record-committed"); the crash tests make it kill
+	// the process to prove that a run can resume from any of them.
+	Crash func(point string)
 	// Saved, when set, holds the inputs of a plan saved by plan --out:
 	// Apply refuses when the repository or its state no longer match.
 	Saved *plan.Inputs
@@ -93,6 +98,9 @@ func Apply(ctx context.Context, o ApplyOptions) (*ApplyResult, error) {
 	}
 	if o.Log == nil {
 		o.Log = io.Discard
+	}
+	if o.Crash == nil {
+		o.Crash = func(string) {}
 	}
 	a := &applier{o: o, store: gitstore.NewStore(o.Repo), drivers: map[string]driver.Driver{}, res: &ApplyResult{}}
 	for {
@@ -180,11 +188,13 @@ func (a *applier) prepare(ctx context.Context, head plumbing.Hash) (*Prepared, e
 }
 
 // nextStage is the first stage, in wave order, that is due or still
-// running (a run that stopped in the middle).
+// running (a run that stopped in the middle, or died).
 func nextStage(p *plan.Plan) (*plan.Wave, *plan.Stage) {
 	for _, w := range p.Waves {
 		for _, s := range w.Stages {
-			if (s.Status == plan.StatusDue || s.Status == plan.StatusRunning) && len(s.Actions) > 0 {
+			// A running stage may have nothing left to change: a run that
+			// died before recording its end; it still needs its record.
+			if (s.Status == plan.StatusDue && len(s.Actions) > 0) || s.Status == plan.StatusRunning {
 				return w, s
 			}
 		}
@@ -226,6 +236,7 @@ func (a *applier) runStage(ctx context.Context, head plumbing.Hash, p *Prepared,
 	run := StageRun{Wave: w.Name, Stage: s.Name}
 	started := a.o.Now().UTC()
 	fmt.Fprintf(a.o.Log, "wave %s stage %s: %d assets to change, %d at once\n", w.Name, s.Name, len(works), s.MaxParallel)
+	a.o.Crash("stage-start")
 	var results []audit.Asset
 	for len(works) > 0 {
 		if s.Window != "any" && !inWindow(p.Repo.Policy.Windows[s.Window], a.o.Now()) {
@@ -252,13 +263,17 @@ func (a *applier) runStage(ctx context.Context, head plumbing.Hash, p *Prepared,
 			}
 			ar.Result = "pending"
 		}
+		a.o.Crash("observed")
 		if head, err = a.commitState(ctx, head, rec, nil, fmt.Sprintf("patchwave: wave %s stage %s: %s about to change", w.Name, s.Name, plural(n, "asset", "assets")), planDigest); err != nil {
 			return run, err
 		}
+		a.o.Crash("pending-committed")
 		results = append(results, a.applyBatch(ctx, p.Repo, rec, batch)...)
+		a.o.Crash("applied")
 		if head, err = a.commitState(ctx, head, rec, nil, fmt.Sprintf("patchwave: wave %s stage %s: batch done", w.Name, s.Name), planDigest); err != nil {
 			return run, err
 		}
+		a.o.Crash("batch-committed")
 		if failed := countResult(rec, "failed"); failed > s.MaxFailures {
 			fmt.Fprintf(a.o.Log, "wave %s stage %s: %d failures, over max_failures %d: %s\n", w.Name, s.Name, failed, s.MaxFailures, ps.OnFailure)
 			if ps.OnFailure == "rollback" {
@@ -288,6 +303,7 @@ func (a *applier) runStage(ctx context.Context, head plumbing.Hash, p *Prepared,
 	}
 	run.Record = path.Join(a.o.Dir, audit.Path(r))
 	fmt.Fprintln(a.o.Log, subject)
+	a.o.Crash("record-committed")
 	return run, nil
 }
 

@@ -120,6 +120,9 @@ func (o *applyOptions) runnerOptions(g *globalOptions, s streams) (runner.ApplyO
 	if !o.offline {
 		opts.Planning.Resolver = resolve.NewRegistry(resolve.RegistryOptions{Insecure: o.insecure})
 	}
+	if at := g.getenv("PATCHWAVE_TEST_CRASH_AT"); at != "" {
+		opts.Crash = crashAt(at)
+	}
 	if o.planFile != "" {
 		data, err := os.ReadFile(o.planFile)
 		if err != nil {

@@ -125,6 +125,9 @@ func run(stdin io.Reader, dir string) (answer, error) {
 			if err := save(file, h); err != nil {
 				return answer{}, err
 			}
+			if err := logChange(dir, req.AssetID, "apply"); err != nil {
+				return answer{}, err
+			}
 		}
 	case "verify":
 		for _, c := range req.Changes {
@@ -149,6 +152,9 @@ func run(stdin io.Reader, dir string) (answer, error) {
 		}
 		if !maps.Equal(prev.Packages, h.Packages) || prev.Digest != h.Digest {
 			if err := save(file, prev); err != nil {
+				return answer{}, err
+			}
+			if err := logChange(dir, req.AssetID, "rollback"); err != nil {
 				return answer{}, err
 			}
 		}
@@ -187,6 +193,23 @@ func load(file string, req *request) (host, error) {
 		h.Packages = map[string]string{}
 	}
 	return h, nil
+}
+
+// ChangeLog is the file, in the hosts folder, where every change a
+// simulated host goes through is appended as "ASSET ACTION": what tests
+// count to prove that no asset is changed twice.
+const ChangeLog = "changes.log"
+
+func logChange(dir, asset, action string) error {
+	f, err := os.OpenFile(filepath.Join(dir, ChangeLog), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := fmt.Fprintf(f, "%s %s\n", asset, action); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // save replaces file atomically: a temporary file in the same folder,

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -15,17 +16,25 @@ import (
 // quickstart's hosts, without its images, whose exec driver runs a freshly
 // built folder host. It returns the repository's folder and the folder the
 // simulated hosts keep their packages in (PATCHWAVE_HOSTS_DIR). quickstart
-// is the path of examples/quickstart from the test. It skips the test when
-// git or go is missing.
-func Hosts(t testing.TB, quickstart string) (dir, hosts string) {
+// is the path of examples/quickstart from the test. command, if given, is
+// the simulated hosts' command instead of a fresh build. It skips the test
+// when git, or go for the build, is missing.
+func Hosts(t testing.TB, quickstart string, command ...string) (dir, hosts string) {
 	t.Helper()
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("git is not installed")
 	}
 	dir, hosts = t.TempDir(), t.TempDir()
-	folderhost := filepath.Join(t.TempDir(), "folderhost")
-	if out, err := exec.Command("go", "build", "-o", folderhost, filepath.Join(quickstart, "drivers", "folderhost")).CombinedOutput(); err != nil {
-		t.Skipf("building the folder host: %v\n%s", err, out)
+	if len(command) == 0 {
+		folderhost := filepath.Join(t.TempDir(), "folderhost")
+		if out, err := exec.Command("go", "build", "-o", folderhost, filepath.Join(quickstart, "drivers", "folderhost")).CombinedOutput(); err != nil {
+			t.Skipf("building the folder host: %v\n%s", err, out)
+		}
+		command = []string{folderhost}
+	}
+	quoted := make([]string, len(command))
+	for i, c := range command {
+		quoted[i] = strconv.Quote(c)
 	}
 	for _, f := range []string{"policy.cue", "groups.cue", "patches.cue", "waves/2026-11-security.cue", "assets/hosts.cue"} {
 		data, err := os.ReadFile(filepath.Join(quickstart, f))
@@ -33,7 +42,7 @@ func Hosts(t testing.TB, quickstart string) (dir, hosts string) {
 			t.Fatal(err)
 		}
 		s := string(data)
-		s = strings.Replace(s, `command: ["patchwave", "folder-host"]`, `command: ["`+folderhost+`"]`, 1)
+		s = strings.Replace(s, `command: ["patchwave", "folder-host"]`, "command: ["+strings.Join(quoted, ", ")+"]", 1)
 		s = strings.Replace(s, `patches: ["DSA-6015-1", "RHSA-2025:9978", "shop-api-1.14.3"]`, `patches: ["DSA-6015-1", "RHSA-2025:9978"]`, 1)
 		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o755); err != nil {
 			t.Fatal(err)
