@@ -64,6 +64,12 @@ func TestStageStatus(t *testing.T) {
 			},
 		}}}}
 	}
+	running := func(stageName, started string) *state.State {
+		st := done(stageName, started)
+		rec := st.Waves[wave][stageName]
+		rec.Status, rec.Finished = state.Running, time.Time{}
+		return st
+	}
 	for _, tc := range []struct {
 		name, at      string
 		st            *state.State
@@ -82,6 +88,10 @@ func TestStageStatus(t *testing.T) {
 		{name: "canary done", at: "2026-11-27T10:00:00Z", st: done("canary", "2026-11-26T23:00:00Z"), stage: "canary", status: "done",
 			reason: "done at 2026-11-26 23:00 UTC"},
 		{name: "after soak, in the window", at: "2026-11-30T22:00:00Z", st: done("canary", "2026-11-26T23:00:00Z"), stage: "pilot", status: "due"},
+		// A run that stopped in the middle of the canary: the pilot waits for it,
+		// even in its own window, long after the canary's forecast.
+		{name: "previous stage running", at: "2026-11-30T22:00:00Z", st: running("canary", "2026-11-26T22:00:00Z"), stage: "pilot", status: "blocked",
+			reason: "blocked by stage canary (running)"},
 		// The year-end freeze runs from 18 Dec to 4 Jan and lets critical waves through:
 		// this one carries the critical sudo fix.
 		{name: "freeze allows critical", at: "2026-12-21T22:00:00Z", stage: "canary", status: "due",
