@@ -102,6 +102,11 @@ func Apply(ctx context.Context, o ApplyOptions) (*ApplyResult, error) {
 	if o.Crash == nil {
 		o.Crash = func(string) {}
 	}
+	if o.Planning.Cache == nil {
+		// The runner commits only state/ and audit/: between its plans the
+		// inventory is the same, and decoded once.
+		o.Planning.Cache = policy.NewCache()
+	}
 	a := &applier{o: o, store: gitstore.NewStore(o.Repo), drivers: map[string]driver.Driver{}, res: &ApplyResult{}}
 	for {
 		head, err := a.store.Head(o.Branch)

@@ -96,7 +96,7 @@ func TestApplyStages(t *testing.T) {
 	}
 }
 
-func mustOpen(t *testing.T, dir string) *git.Repository {
+func mustOpen(t testing.TB, dir string) *git.Repository {
 	t.Helper()
 	repo, err := gitstore.Open(dir)
 	if err != nil {
