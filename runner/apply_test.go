@@ -104,3 +104,42 @@ func mustOpen(t testing.TB, dir string) *git.Repository {
 	}
 	return repo
 }
+
+// The window closes after the canary's first batch: the run stops without
+// an error, leaving the stage running, and the next window's run finishes
+// it with one record for the stage.
+func TestApplyWindowClosesMidStage(t *testing.T) {
+	dir, hosts := testrepo.Hosts(t, "../examples/quickstart")
+	repo := mustOpen(t, dir)
+	var reg driver.Registry
+	reg.Register("exec", func(d policy.Driver) (driver.Driver, error) {
+		return driverexec.New(d, driverexec.Options{Dir: dir, Env: append(os.Environ(), "PATCHWAVE_HOSTS_DIR="+hosts)})
+	})
+	inWindow, _ := policy.ParseTime("2026-11-27T00:59:00Z")
+	closed, _ := policy.ParseTime("2026-11-27T01:00:00Z") // eu-night ends at 02:00 Berlin
+	now := inWindow
+	opts := runner.ApplyOptions{Repo: repo, Branch: "main", Now: func() time.Time { return now }, Drivers: &reg,
+		Author: object.Signature{Name: "t", Email: "t@example.com"},
+		// The clock passes the window's end while the first batch is committed.
+		Crash: func(point string) {
+			if point == "batch-committed" {
+				now = closed
+			}
+		}}
+	res, err := runner.Apply(context.Background(), opts)
+	if err != nil || len(res.Stages) != 1 || res.Stages[0].Result != "" || res.Stages[0].Succeeded != 1 {
+		t.Fatalf("first run: %v %+v", err, res)
+	}
+	if got := testrepo.Git(t, dir, "show", "main:state/waves/2026-11-security/canary.json"); !strings.Contains(got, `"status": "running"`) {
+		t.Errorf("state after the window closed: %s", got)
+	}
+	monday, _ := policy.ParseTime("2026-11-30T21:30:00Z")
+	opts.Now, opts.Crash = func() time.Time { return monday }, nil
+	res, err = runner.Apply(context.Background(), opts)
+	if err != nil || len(res.Stages) < 1 || res.Stages[0].Stage != "canary" || res.Stages[0].Result != "succeeded" || res.Stages[0].Succeeded != 2 {
+		t.Fatalf("second run: %v %+v", err, res)
+	}
+	if got := testrepo.Git(t, dir, "ls-tree", "-r", "--name-only", "main", "audit/"); strings.Count(got, "canary") != 1 {
+		t.Errorf("audit records:\n%s", got)
+	}
+}
