@@ -2,6 +2,7 @@ package runner_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -141,5 +142,69 @@ func TestApplyWindowClosesMidStage(t *testing.T) {
 	}
 	if got := testrepo.Git(t, dir, "ls-tree", "-r", "--name-only", "main", "audit/"); strings.Count(got, "canary") != 1 {
 		t.Errorf("audit records:\n%s", got)
+	}
+}
+
+// failingFor wraps a real driver and fails Apply for one asset: a stand-in
+// for a host whose package manager breaks, named as such.
+type failingFor struct {
+	driver.Driver
+	asset string
+}
+
+func (f failingFor) Apply(ctx context.Context, t driver.Target, changes []driver.Change) (driver.Result, error) {
+	if t.ID == f.asset {
+		return driver.Result{}, errors.New("dpkg: error processing package openssl")
+	}
+	return f.Driver.Apply(ctx, t, changes)
+}
+
+func (f failingFor) Rollback(ctx context.Context, t driver.Target, previous driver.Observation) (driver.Result, error) {
+	return f.Driver.(driver.Rollbacker).Rollback(ctx, t, previous)
+}
+
+// Past max_failures, on_failure decides: halt leaves the stage halted;
+// rollback puts back what the stage changed. Either way the run fails
+// (exit 1), the record says so, and the next stage stays blocked.
+func TestApplyOnFailure(t *testing.T) {
+	for _, onFailure := range []string{"halt", "rollback"} {
+		t.Run(onFailure, func(t *testing.T) {
+			dir, hosts := testrepo.Hosts(t, "../examples/quickstart")
+			wave := filepath.Join(dir, "waves", "2026-11-security.cue")
+			data, _ := os.ReadFile(wave)
+			// cache-01 comes after app-02 in the canary: app-02 is changed first.
+			edited := strings.Replace(string(data), `reboot:       "if-required"`, `reboot:       "if-required"
+		on_failure:   "`+onFailure+`"`, 1)
+			if err := os.WriteFile(wave, []byte(edited), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			testrepo.Git(t, dir, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-a", "-m", onFailure)
+			var reg driver.Registry
+			reg.Register("exec", func(d policy.Driver) (driver.Driver, error) {
+				real, err := driverexec.New(d, driverexec.Options{Dir: dir, Env: append(os.Environ(), "PATCHWAVE_HOSTS_DIR="+hosts)})
+				return failingFor{Driver: real, asset: "cache-01"}, err
+			})
+			when, _ := policy.ParseTime("2026-11-26T22:30:00Z")
+			res, err := runner.Apply(context.Background(), runner.ApplyOptions{Repo: mustOpen(t, dir), Branch: "main",
+				Now: func() time.Time { return when }, Drivers: &reg, Author: object.Signature{Name: "t", Email: "t@example.com"}})
+			want := map[string]string{"halt": "halted", "rollback": "rolled-back"}[onFailure]
+			if !errors.Is(err, runner.ErrStageFailed) || len(res.Stages) != 1 || res.Stages[0].Result != want {
+				t.Fatalf("apply: %v %+v", err, res)
+			}
+			if got := testrepo.Git(t, dir, "log", "-1", "--format=%(trailers:key=Patchwave-Result,valueonly)"); strings.TrimSpace(got) != want {
+				t.Errorf("Patchwave-Result: %q, want %q", got, want)
+			}
+			host, _ := os.ReadFile(filepath.Join(hosts, "app-02.json"))
+			patched := strings.Contains(string(host), "1.9.5p2-10.el9_6.1")
+			if patched != (onFailure == "halt") {
+				t.Errorf("app-02 after %s: %s", onFailure, host)
+			}
+			// Nothing runs on: the next apply finds nothing due.
+			res, err = runner.Apply(context.Background(), runner.ApplyOptions{Repo: mustOpen(t, dir), Branch: "main",
+				Now: func() time.Time { return when.Add(96 * time.Hour) }, Drivers: &reg, Author: object.Signature{Name: "t", Email: "t@example.com"}})
+			if err != nil || len(res.Stages) != 0 {
+				t.Errorf("after the %s: %v %+v", want, err, res)
+			}
+		})
 	}
 }
