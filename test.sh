@@ -21,6 +21,14 @@ else
 	echo "actionlint is not installed: skipped (go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.12)"
 fi
 
+section "gofmt"
+unformatted=$(gofmt -l $(find . -name '*.go' -not -path './.git/*'))
+if [ -n "$unformatted" ]; then
+	echo "gofmt would change these files; run gofmt -w on them:" >&2
+	echo "$unformatted" >&2
+	exit 1
+fi
+
 section "go vet"
 go vet ./...
 
