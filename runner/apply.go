@@ -58,6 +58,9 @@ type ApplyOptions struct {
 	// "batch-committed", "record-committed"); the crash tests make it kill
 	// the process to prove that a run can resume from any of them.
 	Crash func(point string)
+	// Remote, when set, makes the run take the remote's lock, start from
+	// the remote's branch and push every stage's commits.
+	Remote *RemoteOptions
 	// Saved, when set, holds the inputs of a plan saved by plan --out:
 	// Apply refuses when the repository or its state no longer match.
 	Saved *plan.Inputs
@@ -108,6 +111,36 @@ func Apply(ctx context.Context, o ApplyOptions) (*ApplyResult, error) {
 		o.Planning.Cache = policy.NewCache()
 	}
 	a := &applier{o: o, store: gitstore.NewStore(o.Repo), drivers: map[string]driver.Driver{}, res: &ApplyResult{}}
+	if r := o.Remote; r != nil && !o.DryRun {
+		if r.LockTTL <= 0 {
+			r.LockTTL = time.Hour
+		}
+		if r.Clock == nil {
+			r.Clock = time.Now
+		}
+		lock, err := a.acquire(ctx)
+		if err != nil {
+			return a.res, err
+		}
+		defer func() {
+			if err := a.release(context.WithoutCancel(ctx), lock); err != nil {
+				fmt.Fprintf(o.Log, "%v\n", err)
+			}
+		}()
+		if err := a.syncRemote(ctx); err != nil {
+			return a.res, err
+		}
+		defer func() {
+			if err := a.pushBranch(context.WithoutCancel(ctx)); err != nil {
+				fmt.Fprintf(o.Log, "%v\n", err)
+			}
+		}()
+	}
+	return a.loop(ctx)
+}
+
+func (a *applier) loop(ctx context.Context) (*ApplyResult, error) {
+	o := a.o
 	for {
 		head, err := a.store.Head(o.Branch)
 		if err != nil {
@@ -142,6 +175,11 @@ func Apply(ctx context.Context, o ApplyOptions) (*ApplyResult, error) {
 			return a.res, err
 		}
 		a.res.Stages = append(a.res.Stages, run)
+		if o.Remote != nil {
+			if err := a.pushBranch(ctx); err != nil {
+				return a.res, err
+			}
+		}
 		if run.Result == "" {
 			return a.res, nil // the window closed mid-stage: a later run continues
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,21 +10,28 @@ import (
 	"path/filepath"
 
 	"github.com/go-git/go-git/v5/plumbing/object"
+	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 	"github.com/spf13/cobra"
 
 	"github.com/patchwave/patchwave/plan"
 	"github.com/patchwave/patchwave/plan/resolve"
+	"github.com/patchwave/patchwave/policy"
 	"github.com/patchwave/patchwave/runner"
+	"github.com/patchwave/patchwave/runner/audit"
 	"github.com/patchwave/patchwave/runner/gitstore"
 )
 
 type applyOptions struct {
-	branch   string
-	planFile string
-	dryRun   bool
-	offline  bool
-	author   string
-	insecure []string
+	push        bool
+	remote      string
+	forceUnlock bool
+	lockTTL     string
+	branch      string
+	planFile    string
+	dryRun      bool
+	offline     bool
+	author      string
+	insecure    []string
 }
 
 func newApplyCmd(g *globalOptions, s streams) *cobra.Command {
@@ -44,14 +52,20 @@ a run that died is safe to start again: assets recorded as done are not
 changed again, and drivers treat an asset already at its target as done.
 
 The repository is read from git objects (the branch, not the working tree).
+With --push, the run first takes a lock on the remote (a lease on the ref
+refs/patchwave/lock, so that two runners never run the same stage), starts
+from the remote's branch, pushes after every stage (when someone merged
+meanwhile, the runner's commits are rebuilt on the new head: never a force
+push), and releases the lock.
 
 Examples:
   patchwave apply --dir fleet --dry-run
   patchwave apply --plan plan.json
+  patchwave apply --push --remote origin
   PATCHWAVE_NOW=2026-11-30T22:00:00Z patchwave apply
 
 Exit codes: 0 done or nothing due; 1 a stage failed or halted, or an error;
-3 usage; 4 refused (wrong branch, stale --plan).`,
+3 usage; 4 refused (wrong branch, stale --plan, lock held).`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			at, err := g.now()
 			if err != nil {
@@ -74,6 +88,10 @@ Exit codes: 0 done or nothing due; 1 a stage failed or halted, or an error;
 		},
 	}
 	f := cmd.Flags()
+	f.BoolVar(&o.push, "push", false, "take the remote's lock, start from the remote's branch and push every stage's commits (never by force)")
+	f.StringVar(&o.remote, "remote", "origin", "the git remote of --push")
+	f.BoolVar(&o.forceUnlock, "force-unlock", false, "with --push: take the lock even from a runner whose lease has not expired (one known to be dead)")
+	f.StringVar(&o.lockTTL, "lock-ttl", "1h", "with --push: how long the lock's lease lasts")
 	f.StringVar(&o.branch, "branch", "", "the branch to apply (default: the branch checked out in --dir)")
 	f.StringVar(&o.planFile, "plan", "", "refuse unless the plan saved in `FILE` (plan --out) is still current")
 	f.BoolVar(&o.dryRun, "dry-run", false, "say what would run, change nothing")
@@ -119,6 +137,19 @@ func (o *applyOptions) runnerOptions(g *globalOptions, s streams) (runner.ApplyO
 	}
 	if !o.offline {
 		opts.Planning.Resolver = resolve.NewRegistry(resolve.RegistryOptions{Insecure: o.insecure})
+	}
+	if o.push {
+		ttl, err := policy.ParseDuration(o.lockTTL)
+		if err != nil {
+			return opts, usagef("--lock-ttl: %v", err)
+		}
+		actor := audit.ActorFromEnv(g.getenv)
+		opts.Remote = &runner.RemoteOptions{Name: o.remote, LockTTL: ttl, ForceUnlock: o.forceUnlock, Owner: actor.Name + " (" + actor.Via + ")"}
+		// An https remote takes a token from the environment, never from
+		// the repository: PATCHWAVE_GIT_TOKEN, else GITHUB_TOKEN.
+		if token := cmp.Or(g.getenv("PATCHWAVE_GIT_TOKEN"), g.getenv("GITHUB_TOKEN")); token != "" {
+			opts.Remote.Auth = &githttp.BasicAuth{Username: "x-access-token", Password: token}
+		}
 	}
 	if at := g.getenv("PATCHWAVE_TEST_CRASH_AT"); at != "" {
 		opts.Crash = crashAt(at)

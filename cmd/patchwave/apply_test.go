@@ -56,3 +56,34 @@ func TestApplyCLI(t *testing.T) {
 		t.Errorf("bad --author: %s", r)
 	}
 }
+
+// apply --push: the stage's commits reach the remote, and the lock is gone
+// afterwards; a lock another runner holds refuses the run (exit 4).
+func TestApplyPush(t *testing.T) {
+	dir, hosts := testrepo.Hosts(t, quickstart)
+	t.Setenv("PATCHWAVE_HOSTS_DIR", hosts)
+	remote := filepath.Join(t.TempDir(), "remote.git")
+	testrepo.Git(t, dir, "clone", "-q", "--bare", dir, remote)
+	clone := filepath.Join(t.TempDir(), "clone")
+	testrepo.Git(t, dir, "clone", "-q", remote, clone)
+
+	// Another runner holds the lock, until far in the future.
+	testrepo.Git(t, clone, "-c", "user.name=x", "-c", "user.email=x@example.com", "commit", "-q", "--allow-empty", "-m",
+		"patchwave lock\n\nPatchwave-Lock-Owner: other (ci)\nPatchwave-Lock-Expires: 2999-01-01T00:00:00Z")
+	testrepo.Git(t, clone, "push", "-q", "origin", "HEAD:refs/patchwave/lock")
+	testrepo.Git(t, clone, "reset", "-q", "--hard", "HEAD~1")
+	r := runCLI(t, nil, "apply", "--dir", clone, "--offline", "--at", "2026-11-26T22:30:00Z", "--push")
+	if r.code != 4 || !strings.Contains(r.err, "held by other (ci) until 2999-01-01T00:00:00Z") {
+		t.Fatalf("lock held: %s", r)
+	}
+	r = runCLI(t, nil, "apply", "--dir", clone, "--offline", "--at", "2026-11-26T22:30:00Z", "--push", "--force-unlock")
+	if r.code != 0 || !strings.Contains(r.out, "took over the lock of other (ci)") {
+		t.Fatalf("apply --push --force-unlock: %s", r)
+	}
+	if subject := testrepo.Git(t, remote, "log", "-1", "--format=%s", "main"); !strings.HasPrefix(subject, "patchwave: wave 2026-11-security stage canary succeeded") {
+		t.Errorf("the remote's main: %q", subject)
+	}
+	if refs := testrepo.Git(t, remote, "for-each-ref", "refs/patchwave/"); refs != "" {
+		t.Errorf("the lock is still there: %s", refs)
+	}
+}

@@ -1,0 +1,143 @@
+package runner_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/patchwave/patchwave/internal/folderhost"
+	"github.com/patchwave/patchwave/internal/testrepo"
+	"github.com/patchwave/patchwave/policy"
+	"github.com/patchwave/patchwave/runner"
+	"github.com/patchwave/patchwave/runner/audit"
+	"github.com/patchwave/patchwave/runner/driver"
+	driverexec "github.com/patchwave/patchwave/runner/driver/exec"
+	"github.com/patchwave/patchwave/runner/gitstore"
+)
+
+// remoteSetup makes a bare remote of the hosts repository and n clones of
+// it, each a runner's checkout.
+func remoteSetup(t *testing.T, n int) (remote string, clones []string, hosts string) {
+	dir, hosts := testrepo.Hosts(t, "../examples/quickstart")
+	remote = filepath.Join(t.TempDir(), "remote.git")
+	testrepo.Git(t, dir, "clone", "-q", "--bare", dir, remote)
+	for i := range n {
+		c := filepath.Join(t.TempDir(), "clone"+string(rune('a'+i)))
+		testrepo.Git(t, dir, "clone", "-q", remote, c)
+		clones = append(clones, c)
+	}
+	return remote, clones, hosts
+}
+
+func remoteApply(t *testing.T, dir, hosts, owner string, crash func(string), log *strings.Builder) (*runner.ApplyResult, error) {
+	var reg driver.Registry
+	reg.Register("exec", func(d policy.Driver) (driver.Driver, error) {
+		return driverexec.New(d, driverexec.Options{Dir: dir, Env: append(os.Environ(), "PATCHWAVE_HOSTS_DIR="+hosts)})
+	})
+	when, _ := policy.ParseTime("2026-11-26T22:30:00Z")
+	return runner.Apply(context.Background(), runner.ApplyOptions{Repo: mustOpen(t, dir), Branch: "main", Now: func() time.Time { return when },
+		Drivers: &reg, Author: object.Signature{Name: owner, Email: owner + "@example.com"}, Crash: crash, Log: log,
+		Remote: &runner.RemoteOptions{Name: "origin", Owner: owner}})
+}
+
+func remoteRecords(t *testing.T, remote string) []audit.File {
+	t.Helper()
+	repo, err := gitstore.Open(remote)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys, err := gitstore.TreeFS(repo, "main", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	records, err := audit.Load(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if errs := audit.VerifyChain(records); len(errs) > 0 {
+		t.Errorf("the remote's audit chain: %v", errs)
+	}
+	return records
+}
+
+// Two runners on one remote at once: the lock lets one run the stage; the
+// other is refused or finds it done. The stage runs exactly once.
+func TestApplyTwoRunnersOneRemote(t *testing.T) {
+	remote, clones, hosts := remoteSetup(t, 2)
+	var wg sync.WaitGroup
+	results := make([]*runner.ApplyResult, 2)
+	errs := make([]error, 2)
+	for i, c := range clones {
+		wg.Go(func() {
+			results[i], errs[i] = remoteApply(t, c, hosts, "runner-"+string(rune('a'+i)), nil, &strings.Builder{})
+		})
+	}
+	wg.Wait()
+	ran := 0
+	for i := range clones {
+		if errs[i] != nil && !errors.Is(errs[i], runner.ErrRefused) {
+			t.Fatalf("runner %d: %v", i, errs[i])
+		}
+		if results[i] != nil {
+			ran += len(results[i].Stages)
+		}
+	}
+	if ran != 1 {
+		t.Errorf("the canary ran %d times: %+v %v", ran, results, errs)
+	}
+	if n := len(remoteRecords(t, remote)); n != 1 {
+		t.Errorf("%d records on the remote, want 1", n)
+	}
+	log, _ := os.ReadFile(filepath.Join(hosts, folderhost.ChangeLog))
+	if got := strings.Fields(string(log)); strings.Join(got, " ") != "app-02 apply cache-01 apply" {
+		t.Errorf("changes: %q", log)
+	}
+	if out := testrepo.Git(t, remote, "for-each-ref", "refs/patchwave/"); out != "" {
+		t.Errorf("the lock was not released: %s", out)
+	}
+}
+
+// Someone merges while the runner works: its push is refused, it rebuilds
+// its commits on the new head (runner files only) and pushes; nothing is
+// forced, nothing lost.
+func TestApplyRemoteMovesMeanwhile(t *testing.T) {
+	remote, clones, hosts := remoteSetup(t, 2)
+	human := clones[1]
+	merged := false
+	crash := func(point string) {
+		if point == "batch-committed" && !merged {
+			merged = true
+			p := filepath.Join(human, "groups.cue")
+			data, _ := os.ReadFile(p)
+			os.WriteFile(p, []byte(strings.Replace(string(data), "everything else", "all the rest", 1)), 0o644)
+			testrepo.Git(t, human, "-c", "user.name=alice", "-c", "user.email=alice@example.com", "commit", "-q", "-a", "-m", "groups: reword")
+			testrepo.Git(t, human, "push", "-q", "origin", "main")
+		}
+	}
+	var runLog strings.Builder
+	res, err := remoteApply(t, clones[0], hosts, "runner", crash, &runLog)
+	if err != nil || len(res.Stages) != 1 || res.Stages[0].Result != "succeeded" {
+		t.Fatalf("apply: %v %+v", err, res)
+	}
+	if !strings.Contains(runLog.String(), "push refused") {
+		t.Errorf("the push was never refused, so the rebuild was not tested:\n%s", runLog.String())
+	}
+	log := testrepo.Git(t, remote, "log", "--format=%an %s", "main")
+	if !strings.Contains(log, "alice groups: reword") || !strings.HasPrefix(log, "runner patchwave: wave 2026-11-security stage canary succeeded (2/2)") {
+		t.Errorf("the remote's history:\n%s", log)
+	}
+	if got := testrepo.Git(t, remote, "show", "main:groups.cue"); !strings.Contains(got, "all the rest") {
+		t.Errorf("the human's change was lost")
+	}
+	if n := len(remoteRecords(t, remote)); n != 1 {
+		t.Errorf("%d records on the remote, want 1", n)
+	}
+	testrepo.Git(t, remote, "fsck", "--strict")
+}
