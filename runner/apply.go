@@ -314,7 +314,7 @@ func (a *applier) runStage(ctx context.Context, head plumbing.Hash, p *Prepared,
 			return run, err
 		}
 		a.o.Crash("pending-committed")
-		results = append(results, a.applyBatch(ctx, p.Repo, rec, batch)...)
+		results = append(results, a.applyBatch(ctx, p.Repo, rec, batch, ps.Reboot)...)
 		a.o.Crash("applied")
 		if head, err = a.commitState(ctx, head, rec, nil, fmt.Sprintf("patchwave: wave %s stage %s: batch done", w.Name, s.Name), planDigest); err != nil {
 			return run, err
@@ -417,8 +417,10 @@ func (f failing) Apply(context.Context, driver.Target, []driver.Change) (driver.
 	return driver.Result{}, f.err
 }
 
-// applyBatch applies a batch in parallel and records each result.
-func (a *applier) applyBatch(ctx context.Context, repo *policy.Repository, rec *state.Stage, batch []work) []audit.Asset {
+// applyBatch applies a batch in parallel and records each result,
+// rebooting as the stage's reboot setting says ("never", "if-required":
+// when the driver reports that the change needs one, "always").
+func (a *applier) applyBatch(ctx context.Context, repo *policy.Repository, rec *state.Stage, batch []work, reboot string) []audit.Asset {
 	out := make([]audit.Asset, len(batch))
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -433,6 +435,18 @@ func (a *applier) applyBatch(ctx context.Context, repo *policy.Repository, rec *
 			start := time.Now()
 			t := driver.Target{ID: wk.id, Asset: wk.asset}
 			res, err := d.Apply(ctx, t, wk.changes)
+			var rebooted string
+			if err == nil && (reboot == "always" || (reboot == "if-required" && res.RebootRequired)) {
+				if rb, ok := d.(driver.Rebooter); ok {
+					if err = rb.Reboot(ctx, t); err == nil {
+						rebooted = "done"
+					} else {
+						err = fmt.Errorf("reboot: %w", err)
+					}
+				} else {
+					rebooted = "required: the driver cannot reboot; reboot by hand"
+				}
+			}
 			after := &res.Observation
 			if v, ok := d.(driver.Verifier); ok && err == nil {
 				var obs driver.Observation
@@ -441,13 +455,14 @@ func (a *applier) applyBatch(ctx context.Context, repo *policy.Repository, rec *
 			}
 			mu.Lock()
 			defer mu.Unlock()
-			ar.At = a.o.Now().UTC()
+			ar.At, ar.Reboot = a.o.Now().UTC(), rebooted
 			if err != nil {
 				ar.Result, ar.Error = "failed", err.Error()
 			} else {
 				ar.Result, ar.Error, ar.After = "succeeded", "", after
 			}
-			out[i] = audit.Asset{ID: wk.id, Before: ar.Before, After: ar.After, Result: ar.Result, Error: ar.Error, DurationMS: time.Since(start).Milliseconds()}
+			out[i] = audit.Asset{ID: wk.id, Before: ar.Before, After: ar.After, Result: ar.Result, Error: ar.Error, Reboot: ar.Reboot,
+				DurationMS: time.Since(start).Milliseconds()}
 			fmt.Fprintf(a.o.Log, "  %s %s\n", wk.id, ar.Result)
 		})
 	}

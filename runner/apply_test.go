@@ -3,9 +3,12 @@ package runner_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -204,6 +207,78 @@ func TestApplyOnFailure(t *testing.T) {
 				Now: func() time.Time { return when.Add(96 * time.Hour) }, Drivers: &reg, Author: object.Signature{Name: "t", Email: "t@example.com"}})
 			if err != nil || len(res.Stages) != 0 {
 				t.Errorf("after the %s: %v %+v", want, err, res)
+			}
+		})
+	}
+}
+
+// rebooting wraps a real driver: it says cache-01 needs a reboot after a
+// change and counts the reboots it is asked for (a stand-in for a driver
+// that reboots hosts, named as such).
+type rebooting struct {
+	driver.Driver
+	mu       *sync.Mutex
+	rebooted *[]string
+}
+
+func (r rebooting) Apply(ctx context.Context, t driver.Target, changes []driver.Change) (driver.Result, error) {
+	res, err := r.Driver.Apply(ctx, t, changes)
+	res.RebootRequired = t.ID == "cache-01"
+	return res, err
+}
+
+func (r rebooting) Reboot(_ context.Context, t driver.Target) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	*r.rebooted = append(*r.rebooted, t.ID)
+	return nil
+}
+
+// stage.reboot: never, if-required (when the driver says a change needs
+// it), always; a driver that cannot reboot leaves it recorded as required.
+func TestApplyReboots(t *testing.T) {
+	for _, tc := range []struct {
+		setting   string
+		canReboot bool
+		rebooted  string
+		recorded  string
+	}{
+		{"never", true, "", ""},
+		{"if-required", true, "cache-01", `"reboot": "done"`},
+		{"always", true, "app-02 cache-01", `"reboot": "done"`},
+		{"always", false, "", `"reboot": "required: the driver cannot reboot; reboot by hand"`},
+	} {
+		t.Run(fmt.Sprintf("%s-%v", tc.setting, tc.canReboot), func(t *testing.T) {
+			dir, hosts := testrepo.Hosts(t, "../examples/quickstart")
+			wave := filepath.Join(dir, "waves", "2026-11-security.cue")
+			data, _ := os.ReadFile(wave)
+			if err := os.WriteFile(wave, []byte(strings.Replace(string(data), `reboot:       "if-required"`, `reboot:       "`+tc.setting+`"`, 1)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			testrepo.Git(t, dir, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-a", "--allow-empty", "-m", tc.setting)
+			var mu sync.Mutex
+			var rebooted []string
+			var reg driver.Registry
+			reg.Register("exec", func(d policy.Driver) (driver.Driver, error) {
+				real, err := driverexec.New(d, driverexec.Options{Dir: dir, Env: append(os.Environ(), "PATCHWAVE_HOSTS_DIR="+hosts)})
+				if !tc.canReboot {
+					return real, err
+				}
+				return rebooting{Driver: real, mu: &mu, rebooted: &rebooted}, err
+			})
+			when, _ := policy.ParseTime("2026-11-26T22:30:00Z")
+			res, err := runner.Apply(context.Background(), runner.ApplyOptions{Repo: mustOpen(t, dir), Branch: "main",
+				Now: func() time.Time { return when }, Drivers: &reg, Author: object.Signature{Name: "t", Email: "t@example.com"}})
+			if err != nil || len(res.Stages) != 1 || res.Stages[0].Result != "succeeded" {
+				t.Fatalf("apply: %v %+v", err, res)
+			}
+			slices.Sort(rebooted)
+			if got := strings.Join(rebooted, " "); got != tc.rebooted {
+				t.Errorf("rebooted %q, want %q", got, tc.rebooted)
+			}
+			st := testrepo.Git(t, dir, "show", "main:state/waves/2026-11-security/canary.json")
+			if (tc.recorded == "") == strings.Contains(st, `"reboot"`) || !strings.Contains(st, tc.recorded) {
+				t.Errorf("state: want %q in\n%s", tc.recorded, st)
 			}
 		})
 	}

@@ -68,6 +68,9 @@ type Asset struct {
 	After *Observation `json:"after,omitempty"`
 	Error string       `json:"error,omitempty"`
 	At    time.Time    `json:"at,omitzero"`
+	// Reboot says what became of a reboot the stage asked for: "done", or
+	// why not ("required: ..." when the driver cannot reboot).
+	Reboot string `json:"reboot,omitempty"`
 }
 
 // Observation is what a driver observed on an asset, in the shape of the

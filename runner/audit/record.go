@@ -61,6 +61,7 @@ type Asset struct {
 	After      *state.Observation `json:"after,omitempty"`
 	Result     string             `json:"result"`
 	Error      string             `json:"error,omitempty"`
+	Reboot     string             `json:"reboot,omitempty"`
 	DurationMS int64              `json:"duration_ms"`
 }
 

@@ -74,6 +74,13 @@ type Rollbacker interface {
 	Rollback(ctx context.Context, t Target, previous Observation) (Result, error)
 }
 
+// Rebooter is implemented by drivers that can reboot an asset.
+type Rebooter interface {
+	// Reboot restarts the asset and returns once it is back and
+	// reachable, or with an error when it does not come back in time.
+	Reboot(ctx context.Context, t Target) error
+}
+
 // PermanentError wraps errors that retrying cannot fix (a package that
 // does not exist, a refused credential), so that retry stays generic.
 type PermanentError struct{ Err error }
