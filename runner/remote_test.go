@@ -16,10 +16,8 @@ import (
 	"github.com/patchwave/patchwave/internal/testrepo"
 	"github.com/patchwave/patchwave/policy"
 	"github.com/patchwave/patchwave/runner"
-	"github.com/patchwave/patchwave/runner/audit"
 	"github.com/patchwave/patchwave/runner/driver"
 	driverexec "github.com/patchwave/patchwave/runner/driver/exec"
-	"github.com/patchwave/patchwave/runner/gitstore"
 )
 
 // remoteSetup makes a bare remote of the hosts repository and n clones of
@@ -47,26 +45,6 @@ func remoteApply(t *testing.T, dir, hosts, owner string, crash func(string), log
 		Remote: &runner.RemoteOptions{Name: "origin", Owner: owner}})
 }
 
-func remoteRecords(t *testing.T, remote string) []audit.File {
-	t.Helper()
-	repo, err := gitstore.Open(remote)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fsys, err := gitstore.TreeFS(repo, "main", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	records, err := audit.Load(fsys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if errs := audit.VerifyChain(records); len(errs) > 0 {
-		t.Errorf("the remote's audit chain: %v", errs)
-	}
-	return records
-}
-
 // Two runners on one remote at once: the lock lets one run the stage; the
 // other is refused or finds it done. The stage runs exactly once.
 func TestApplyTwoRunnersOneRemote(t *testing.T) {
@@ -92,7 +70,7 @@ func TestApplyTwoRunnersOneRemote(t *testing.T) {
 	if ran != 1 {
 		t.Errorf("the canary ran %d times: %+v %v", ran, results, errs)
 	}
-	if n := len(remoteRecords(t, remote)); n != 1 {
+	if n := len(testrepo.Records(t, remote)); n != 1 {
 		t.Errorf("%d records on the remote, want 1", n)
 	}
 	log, _ := os.ReadFile(filepath.Join(hosts, folderhost.ChangeLog))
@@ -136,7 +114,7 @@ func TestApplyRemoteMovesMeanwhile(t *testing.T) {
 	if got := testrepo.Git(t, remote, "show", "main:groups.cue"); !strings.Contains(got, "all the rest") {
 		t.Errorf("the human's change was lost")
 	}
-	if n := len(remoteRecords(t, remote)); n != 1 {
+	if n := len(testrepo.Records(t, remote)); n != 1 {
 		t.Errorf("%d records on the remote, want 1", n)
 	}
 	testrepo.Git(t, remote, "fsck", "--strict")

@@ -16,8 +16,6 @@ import (
 
 	"github.com/patchwave/patchwave/internal/folderhost"
 	"github.com/patchwave/patchwave/internal/testrepo"
-	"github.com/patchwave/patchwave/runner/audit"
-	"github.com/patchwave/patchwave/runner/gitstore"
 )
 
 // kill -9 at every named point of a stage run, then run apply again: each
@@ -94,20 +92,9 @@ func TestCrashAndResume(t *testing.T) {
 			if got := slices.Sorted(slices.Values(changes)); strings.Join(got, ",") != strings.Join(want, ",") {
 				t.Errorf("changes on the hosts: %v, want each of %v once", got, want)
 			}
-			repo, err := gitstore.Open(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			fsys, err := gitstore.TreeFS(repo, "main", "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			records, err := audit.Load(fsys)
-			if err != nil || len(records) != sc.stages {
-				t.Fatalf("%d audit records, want %d: %v", len(records), sc.stages, err)
-			}
-			if errs := audit.VerifyChain(records); len(errs) > 0 {
-				t.Errorf("audit chain: %v", errs)
+			records := testrepo.Records(t, dir)
+			if len(records) != sc.stages {
+				t.Fatalf("%d audit records, want %d", len(records), sc.stages)
 			}
 			for _, r := range records {
 				if r.Record.Result != "succeeded" {

@@ -10,6 +10,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/patchwave/patchwave/runner/audit"
+	"github.com/patchwave/patchwave/runner/gitstore"
 )
 
 // Hosts makes a git repository (branch main, one commit) of the
@@ -67,4 +70,26 @@ func Git(t testing.TB, dir string, args ...string) string {
 		t.Fatalf("git %v: %v\n%s", args, err, out)
 	}
 	return string(out)
+}
+
+// Records reads the audit records on branch main of the repository in
+// dir, from git objects, and fails the test when their chain is broken.
+func Records(t testing.TB, dir string) []audit.File {
+	t.Helper()
+	repo, err := gitstore.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys, err := gitstore.TreeFS(repo, "main", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	records, err := audit.Load(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if errs := audit.VerifyChain(records); len(errs) > 0 {
+		t.Errorf("the audit chain of %s: %v", dir, errs)
+	}
+	return records
 }
