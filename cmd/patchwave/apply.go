@@ -106,19 +106,11 @@ func (o *applyOptions) runnerOptions(g *globalOptions, s streams) (runner.ApplyO
 	if err != nil {
 		return runner.ApplyOptions{}, usagef("--author %q: want \"Name <email>\"", o.author)
 	}
-	repo, err := gitstore.Open(g.dir)
+	repo, rel, err := gitstore.OpenDir(g.dir)
 	if err != nil {
 		return runner.ApplyOptions{}, fmt.Errorf("apply needs --dir in a git repository: %w", err)
 	}
-	wt, err := repo.Worktree()
-	if err != nil {
-		return runner.ApplyOptions{}, err
-	}
 	abs, err := filepath.Abs(g.dir)
-	if err != nil {
-		return runner.ApplyOptions{}, err
-	}
-	rel, err := filepath.Rel(wt.Filesystem.Root(), abs)
 	if err != nil {
 		return runner.ApplyOptions{}, err
 	}
@@ -130,11 +122,8 @@ func (o *applyOptions) runnerOptions(g *globalOptions, s streams) (runner.ApplyO
 		}
 		branch = head.Name().Short()
 	}
-	opts := runner.ApplyOptions{Repo: repo, Dir: filepath.ToSlash(filepath.Clean(rel)), Branch: branch, Drivers: drivers(abs, os.Environ()),
+	opts := runner.ApplyOptions{Repo: repo, Dir: rel, Branch: branch, Drivers: drivers(abs, os.Environ()),
 		Author: object.Signature{Name: author.Name, Email: author.Address}, Getenv: g.getenv, DryRun: o.dryRun, Log: s.out}
-	if opts.Dir == "." {
-		opts.Dir = ""
-	}
 	if !o.offline {
 		opts.Planning.Resolver = resolve.NewRegistry(resolve.RegistryOptions{Insecure: o.insecure})
 	}

@@ -128,23 +128,11 @@ func runPlan(cmd *cobra.Command, g *globalOptions, o *planOptions, s streams) er
 // prepareBase plans the repository as it was at a git revision, read from
 // git objects without a checkout.
 func prepareBase(cmd *cobra.Command, g *globalOptions, ref string, opts runner.PrepareOptions) (*runner.Prepared, error) {
-	repo, err := gitstore.Open(g.dir)
+	repo, rel, err := gitstore.OpenDir(g.dir)
 	if err != nil {
 		return nil, fmt.Errorf("--base needs --dir in a git repository: %w", err)
 	}
-	wt, err := repo.Worktree()
-	if err != nil {
-		return nil, fmt.Errorf("--base: %w", err)
-	}
-	abs, err := filepath.Abs(g.dir)
-	if err != nil {
-		return nil, err
-	}
-	rel, err := filepath.Rel(wt.Filesystem.Root(), abs)
-	if err != nil {
-		return nil, err
-	}
-	fsys, err := gitstore.TreeFS(repo, ref, filepath.ToSlash(rel))
+	fsys, err := gitstore.TreeFS(repo, ref, rel)
 	if err != nil {
 		return nil, fmt.Errorf("--base: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/go-git/go-billy/v5"
 	"github.com/go-git/go-git/v5"
@@ -59,4 +60,30 @@ func Open(path string) (*git.Repository, error) {
 		return nil, fmt.Errorf("opening git repository at %q: %w", path, err)
 	}
 	return repo, nil
+}
+
+// OpenDir opens the repository that holds the folder dir (see Open) and
+// returns dir's slash-separated path inside its work tree ("" for the
+// top), as TreeFS and the runner take it.
+func OpenDir(dir string) (*git.Repository, string, error) {
+	repo, err := Open(dir)
+	if err != nil {
+		return nil, "", err
+	}
+	wt, err := repo.Worktree()
+	if err != nil {
+		return nil, "", fmt.Errorf("locating %q in its repository: %w", dir, err)
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, "", err
+	}
+	rel, err := filepath.Rel(wt.Filesystem.Root(), abs)
+	if err != nil {
+		return nil, "", fmt.Errorf("locating %q in its repository: %w", dir, err)
+	}
+	if rel = filepath.ToSlash(filepath.Clean(rel)); rel == "." {
+		rel = ""
+	}
+	return repo, rel, nil
 }
