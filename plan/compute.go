@@ -75,9 +75,12 @@ func Compute(in Input) *Plan {
 		m.waves[name] = wr
 		p.Waves = append(p.Waves, wr.wave)
 	}
+	for _, name := range policy.SortedKeys(in.Repo.Rollbacks) {
+		p.Rollbacks = append(p.Rollbacks, c.rollback(in.Repo.Rollbacks[name], state.KindRollback))
+	}
 	m.plan = p
 	p.memo = m
-	if prev.covers(m) {
+	if prev.covers(m) && len(p.Rollbacks) == 0 {
 		// Every part came from prev: so do the parts computed from them.
 		p.Missing, p.Findings, p.Summary = prev.plan.Missing, prev.plan.Findings, prev.plan.Summary
 		return p
@@ -411,19 +414,24 @@ func (c *computer) action(asset string, p *policy.Patch, changes []Change, s *po
 	if p.Image != nil {
 		a.Kind = "image"
 	}
-	if len(changes) == 1 {
-		a.From, a.To = changes[0].From, changes[0].To
-	} else {
-		from, to := make([]string, len(changes)), make([]string, len(changes))
-		for i, ch := range changes {
-			from[i], to[i] = ch.Name+" "+ch.From, ch.Name+" "+ch.To
-		}
-		a.From, a.To = strings.Join(from, ", "), strings.Join(to, ", ")
-	}
+	a.From, a.To = summarize(changes)
 	if sla, ok := c.repo.Policy.SLA[p.Severity]; ok {
 		a.Due = p.Released.Add(sla)
 	}
 	return a
+}
+
+// summarize writes changes as an action's From and To: the versions of a
+// single change, else "name version, ..." for each.
+func summarize(changes []Change) (from, to string) {
+	if len(changes) == 1 {
+		return changes[0].From, changes[0].To
+	}
+	f, t := make([]string, len(changes)), make([]string, len(changes))
+	for i, ch := range changes {
+		f[i], t[i] = ch.Name+" "+ch.From, ch.Name+" "+ch.To
+	}
+	return strings.Join(f, ", "), strings.Join(t, ", ")
 }
 
 // sizes fills the stage's batch plan from its settings.
@@ -703,6 +711,18 @@ func Summarize(p *Plan) Summary {
 			for _, a := range st.Actions {
 				assets[a.Asset] = true
 			}
+		}
+	}
+	for _, rb := range p.Rollbacks {
+		if rb == nil || (rb.Status != StatusDue && rb.Status != StatusRunning) {
+			continue
+		}
+		if rb.Status == StatusDue {
+			s.DueRollbacks++
+		}
+		s.Actions += len(rb.Actions)
+		for _, a := range rb.Actions {
+			assets[a.Asset] = true
 		}
 	}
 	s.Assets = len(assets)

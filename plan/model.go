@@ -29,7 +29,10 @@ type Plan struct {
 	// Offline is set when image tags were not resolved to digests.
 	Offline  bool      `json:"offline"`
 	Waves    []*Wave   `json:"waves"`
-	Findings []Finding `json:"findings"`
+	// Rollbacks are the reviewed rollbacks of the repository (policy
+	// rollbacks), in name order.
+	Rollbacks []*Rollback `json:"rollbacks,omitempty"`
+	Findings  []Finding   `json:"findings"`
 	Missing  []Missing `json:"missing"`
 	Summary  Summary   `json:"summary"`
 	Inputs   Inputs    `json:"inputs"`
@@ -76,6 +79,25 @@ type Stage struct {
 	// and patches that need one).
 	Reboots int      `json:"reboots"`
 	Soak    string   `json:"soak"`
+	Actions []Action `json:"actions"`
+}
+
+// Rollback is the plan of one rollback: the assets it puts back to what
+// they ran before their wave changed them, and whether it is due. A
+// rollback does not wait for windows, freezes or soak: it undoes.
+type Rollback struct {
+	Name       string   `json:"name"`
+	Wave       string   `json:"wave"`
+	Stages     []string `json:"stages"`           // the stages it puts back
+	Assets     []string `json:"assets,omitempty"` // only these, when set
+	Reason     string   `json:"reason"`           // why, as the request says
+	ApprovedBy []string `json:"approved_by"`
+	// Status is "due", "running", "done" or "failed"; StatusReason says
+	// why or when.
+	Status       string `json:"status"`
+	StatusReason string `json:"status_reason"`
+	// Actions put assets back: From is what an asset runs now, To what it
+	// ran before the wave.
 	Actions []Action `json:"actions"`
 }
 
@@ -143,6 +165,9 @@ type Summary struct {
 	Warnings int `json:"warnings"`
 	// DueStages counts stages due now.
 	DueStages int `json:"due_stages"`
+	// DueRollbacks counts rollbacks due now (their actions are counted
+	// in Actions and Assets).
+	DueRollbacks int `json:"due_rollbacks,omitempty"`
 	// Missing counts (asset, patch) pairs that no wave schedules, by
 	// severity.
 	Missing map[string]int `json:"missing"`

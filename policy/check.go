@@ -137,7 +137,7 @@ func (l *loader) checkWave(w *Wave) {
 	if l.schemaErrors || l.partial["waves\x00"+w.Name] {
 		return // approval, empty stages and the canary rule judge the whole
 	}
-	l.checkAuthority(w, loc)
+	l.checkAuthority(w, fmt.Sprintf("wave %q", w.Name), w.ApprovedBy, loc)
 
 	members := r.StageMembers(w)
 	total := 0
@@ -180,28 +180,28 @@ func canaryLimit(c *Canary, total int) (int, string) {
 }
 
 // checkAuthority requires approval by someone with authority for the
-// wave's highest severity.
-func (l *loader) checkAuthority(w *Wave, loc locator) {
+// wave's highest severity; what names the wave or the rollback of it.
+func (l *loader) checkAuthority(w *Wave, what string, approvedBy []string, loc locator) {
 	sev := l.repo.HighestSeverity(w)
 	if sev == "" {
 		return
 	}
 	allowed := l.repo.Policy.Authority[sev]
 	if len(allowed) == 0 {
-		l.rep.errorf(loc.pos("approved_by"), "missing-authority", "wave %q has %s patches, but policy.authority.%s names no one who may approve them", w.Name, sev, sev)
+		l.rep.errorf(loc.pos("approved_by"), "missing-authority", "%s has %s patches, but policy.authority.%s names no one who may approve them", what, sev, sev)
 		return
 	}
-	for _, a := range w.ApprovedBy {
+	for _, a := range approvedBy {
 		if slices.Contains(allowed, a) {
 			return
 		}
 	}
 	got := "nobody"
-	if len(w.ApprovedBy) > 0 {
-		got = quoteList(w.ApprovedBy)
+	if len(approvedBy) > 0 {
+		got = quoteList(approvedBy)
 	}
-	l.rep.errorf(loc.pos("approved_by"), "missing-authority", "wave %q has %s patches and needs approval by one of %s (policy.authority.%s); approved_by has %s",
-		w.Name, sev, quoteList(allowed), sev, got)
+	l.rep.errorf(loc.pos("approved_by"), "missing-authority", "%s has %s patches and needs approval by one of %s (policy.authority.%s); approved_by has %s",
+		what, sev, quoteList(allowed), sev, got)
 }
 
 func (l *loader) checkRollback(rb *Rollback) {
@@ -220,5 +220,9 @@ func (l *loader) checkRollback(rb *Rollback) {
 		if _, known := l.repo.Assets[id]; !known {
 			l.rep.errorf(loc.pos("assets", i), "unknown-asset", "rollback %q: unknown asset %q%s", rb.Name, id, l.assetHint(id))
 		}
+	}
+	if ok {
+		// Putting a wave back is as weighty as rolling it out.
+		l.checkAuthority(w, fmt.Sprintf("rollback %q of wave %q", rb.Name, rb.Wave), rb.ApprovedBy, loc)
 	}
 }

@@ -2,9 +2,11 @@ package policy
 
 import (
 	"encoding/json"
+	"strings"
 	"time"
 
 	"cuelang.org/go/cue"
+	"github.com/ProtonMail/go-crypto/openpgp"
 )
 
 // The raw shapes of configuration entries, as the schema's JSON. CUE has
@@ -197,6 +199,13 @@ func (l *loader) decodePolicy(pv cue.Value) {
 	}
 	if _, data, ok := field("branch"); ok {
 		l.decodeInto(data, loc, "policy.branch", &p.Branch)
+	}
+	if _, data, ok := field("trusted_keys"); ok && l.decodeInto(data, loc, "policy.trusted_keys", &p.TrustedKeys) {
+		for i, k := range p.TrustedKeys {
+			if _, err := openpgp.ReadArmoredKeyRing(strings.NewReader(k)); err != nil {
+				l.rep.errorf(loc.pos("trusted_keys", i), "schema", "policy.trusted_keys[%d]: not an ASCII-armored OpenPGP public key: %v", i, err)
+			}
+		}
 	}
 	if _, data, ok := field("authority"); ok {
 		var auth map[Severity][]string

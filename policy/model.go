@@ -57,6 +57,9 @@ type Policy struct {
 	Exceptions []Exception
 	Drivers    map[string]Driver
 	Branch     string
+	// TrustedKeys are the ASCII-armored OpenPGP public keys whose
+	// signatures audit verify accepts on runner commits.
+	TrustedKeys []string
 }
 
 // Window is a recurring maintenance window.

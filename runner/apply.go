@@ -66,6 +66,8 @@ type ApplyOptions struct {
 	Saved *plan.Inputs
 	// Log receives one line per event (stage start, batch, result).
 	Log io.Writer
+	// Sign, when set, signs every runner commit (gitstore.PGPSigner).
+	Sign func(payload []byte) (signature string, err error)
 }
 
 // ApplyResult says what one run did.
@@ -74,11 +76,20 @@ type ApplyResult struct {
 	Commits []plumbing.Hash
 }
 
-// StageRun is one stage carried out by this run.
+// StageRun is one stage, or one rollback, carried out by this run.
 type StageRun struct {
 	Wave, Stage, Result string
-	Succeeded, Failed   int
-	Record              string
+	// Rollback names the rollback when the run was one (Stage is empty).
+	Rollback          string
+	Succeeded, Failed int
+	Record            string
+}
+
+func (r StageRun) what() string {
+	if r.Rollback != "" {
+		return fmt.Sprintf("rollback %s of wave %s", r.Rollback, r.Wave)
+	}
+	return fmt.Sprintf("wave %s stage %s", r.Wave, r.Stage)
 }
 
 // Apply carries out what is due now, stage after stage, like a controller
@@ -93,6 +104,11 @@ type StageRun struct {
 // asset already at the target; an asset recorded as succeeded is never
 // changed again by its stage.
 func Apply(ctx context.Context, o ApplyOptions) (*ApplyResult, error) {
+	a := newApplier(o)
+	return a.res, a.locked(ctx, a.loop)
+}
+
+func newApplier(o ApplyOptions) *applier {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -110,7 +126,13 @@ func Apply(ctx context.Context, o ApplyOptions) (*ApplyResult, error) {
 		// inventory is the same, and decoded once.
 		o.Planning.Cache = policy.NewCache()
 	}
-	a := &applier{o: o, store: gitstore.NewStore(o.Repo), drivers: map[string]driver.Driver{}, res: &ApplyResult{}}
+	return &applier{o: o, store: gitstore.NewStore(o.Repo), drivers: map[string]driver.Driver{}, res: &ApplyResult{}}
+}
+
+// locked runs fn, under the remote's lock and pushing what it committed
+// when the options name a remote.
+func (a *applier) locked(ctx context.Context, fn func(context.Context) error) error {
+	o := a.o
 	if r := o.Remote; r != nil && !o.DryRun {
 		if r.LockTTL <= 0 {
 			r.LockTTL = time.Hour
@@ -120,7 +142,7 @@ func Apply(ctx context.Context, o ApplyOptions) (*ApplyResult, error) {
 		}
 		lock, err := a.acquire(ctx)
 		if err != nil {
-			return a.res, err
+			return err
 		}
 		defer func() {
 			if err := a.release(context.WithoutCancel(ctx), lock); err != nil {
@@ -128,7 +150,7 @@ func Apply(ctx context.Context, o ApplyOptions) (*ApplyResult, error) {
 			}
 		}()
 		if err := a.syncRemote(ctx); err != nil {
-			return a.res, err
+			return err
 		}
 		defer func() {
 			if err := a.pushBranch(context.WithoutCancel(ctx)); err != nil {
@@ -136,58 +158,79 @@ func Apply(ctx context.Context, o ApplyOptions) (*ApplyResult, error) {
 			}
 		}()
 	}
-	return a.loop(ctx)
+	return fn(ctx)
 }
 
-func (a *applier) loop(ctx context.Context) (*ApplyResult, error) {
+// head plans the branch's head, refusing when the policy trusts another
+// branch.
+func (a *applier) head(ctx context.Context) (plumbing.Hash, *Prepared, error) {
+	head, err := a.store.Head(a.o.Branch)
+	if err != nil {
+		return head, nil, err
+	}
+	if head.IsZero() {
+		return head, nil, fmt.Errorf("%w: branch %q does not exist", ErrRefused, a.o.Branch)
+	}
+	prepared, err := a.prepare(ctx, head)
+	if err != nil {
+		return head, prepared, err
+	}
+	if b := prepared.Repo.Policy.Branch; b != branchName(a.o.Branch) {
+		return head, prepared, fmt.Errorf("%w: the policy trusts branch %q, this is %q", ErrRefused, b, branchName(a.o.Branch))
+	}
+	return head, prepared, nil
+}
+
+func (a *applier) loop(ctx context.Context) error {
 	o := a.o
 	for {
-		head, err := a.store.Head(o.Branch)
+		head, prepared, err := a.head(ctx)
 		if err != nil {
-			return a.res, err
-		}
-		if head.IsZero() {
-			return a.res, fmt.Errorf("%w: branch %q does not exist", ErrRefused, o.Branch)
-		}
-		prepared, err := a.prepare(ctx, head)
-		if err != nil {
-			return a.res, err
-		}
-		if b := prepared.Repo.Policy.Branch; b != branchName(o.Branch) {
-			return a.res, fmt.Errorf("%w: the policy trusts branch %q, this is %q", ErrRefused, b, branchName(o.Branch))
+			return err
 		}
 		if o.Saved != nil && len(a.res.Stages) == 0 {
 			if why := stale(o.Saved, &prepared.Plan.Inputs); why != "" {
-				return a.res, fmt.Errorf("%w: the saved plan is stale: %s; plan again", ErrRefused, why)
+				return fmt.Errorf("%w: the saved plan is stale: %s; plan again", ErrRefused, why)
 			}
 		}
-		w, s := nextStage(prepared.Plan)
-		if s == nil {
-			fmt.Fprintln(o.Log, "nothing due")
-			return a.res, nil
-		}
-		if o.DryRun {
-			fmt.Fprintf(o.Log, "would run wave %s stage %s: %d actions on %d assets, %d at once\n", w.Name, s.Name, len(s.Actions), countAssets(s), s.MaxParallel)
-			return a.res, nil
-		}
-		run, err := a.runStage(ctx, head, prepared, w, s)
-		if err != nil {
-			return a.res, err
+		var run StageRun
+		if rb := nextRollback(prepared.Plan); rb != nil {
+			// Undoing comes first: a rollback does not wait.
+			if o.DryRun {
+				fmt.Fprintf(o.Log, "would run rollback %s of wave %s: %d actions\n", rb.Name, rb.Wave, len(rb.Actions))
+				return nil
+			}
+			if run, err = a.runRollback(ctx, head, prepared, rb, state.KindRollback); err != nil {
+				return err
+			}
+		} else {
+			w, s := nextStage(prepared.Plan)
+			if s == nil {
+				fmt.Fprintln(o.Log, "nothing due")
+				return nil
+			}
+			if o.DryRun {
+				fmt.Fprintf(o.Log, "would run wave %s stage %s: %d actions on %d assets, %d at once\n", w.Name, s.Name, len(s.Actions), countAssets(s), s.MaxParallel)
+				return nil
+			}
+			if run, err = a.runStage(ctx, head, prepared, w, s); err != nil {
+				return err
+			}
 		}
 		a.res.Stages = append(a.res.Stages, run)
 		if o.Remote != nil {
 			if err := a.pushBranch(ctx); err != nil {
-				return a.res, err
+				return err
 			}
 		}
 		if run.Result == "" {
-			return a.res, nil // the window closed mid-stage: a later run continues
+			return nil // the window closed mid-stage: a later run continues
 		}
-		if run.Result != "succeeded" {
-			return a.res, fmt.Errorf("%w: wave %s stage %s %s (%d failed)", ErrStageFailed, run.Wave, run.Stage, run.Result, run.Failed)
+		if ok := run.Result == "succeeded" || run.Rollback != "" && run.Result == "rolled-back"; !ok {
+			return fmt.Errorf("%w: %s %s (%d failed)", ErrStageFailed, run.what(), run.Result, run.Failed)
 		}
 		if ctx.Err() != nil {
-			return a.res, ctx.Err()
+			return ctx.Err()
 		}
 	}
 }
@@ -378,15 +421,7 @@ func plural(n int, one, many string) string {
 
 func countDone(rec *state.Stage) int { return countResult(rec, "succeeded") }
 
-func countResult(rec *state.Stage, result string) int {
-	n := 0
-	for _, ar := range rec.Assets {
-		if ar.Result == result {
-			n++
-		}
-	}
-	return n
-}
+func countResult(rec *state.Stage, result string) int { return countAssetResult(rec.Assets, result) }
 
 func inWindow(w *policy.Window, t time.Time) bool {
 	o, ok := w.Next(t)
@@ -470,41 +505,55 @@ func (a *applier) applyBatch(ctx context.Context, repo *policy.Repository, rec *
 	return out
 }
 
-// rollbackStage puts back every asset this stage changed.
+// rollbackStage puts back every asset this stage changed (on_failure
+// "rollback"): to what it ran before the stage, recorded in Before.
 func (a *applier) rollbackStage(ctx context.Context, repo *policy.Repository, rec *state.Stage) []audit.Asset {
-	var out []audit.Asset
+	var items []putBack
 	for _, id := range policy.SortedKeys(rec.Assets) {
-		ar := rec.Assets[id]
-		if ar.Before == nil || ar.Result == "rolled-back" {
-			continue
+		if ar := rec.Assets[id]; ar.Before != nil && ar.Result != "rolled-back" {
+			items = append(items, putBack{id: id, asset: repo.Assets[id], rec: ar, previous: *ar.Before})
 		}
-		asset := repo.Assets[id]
-		d, ok := a.driverFor(repo, asset).(driver.Rollbacker)
-		if !ok {
-			continue
-		}
-		start := time.Now()
-		res, err := d.Rollback(ctx, driver.Target{ID: id, Asset: asset}, *ar.Before)
-		if err != nil {
-			ar.Error = "rollback failed: " + err.Error()
-		} else {
-			ar.Result, ar.After = "rolled-back", &res.Observation
-		}
-		out = append(out, audit.Asset{ID: id, Before: ar.Before, After: ar.After, Result: ar.Result, Error: ar.Error, DurationMS: time.Since(start).Milliseconds()})
 	}
-	return out
+	return a.putBack(ctx, repo, items)
 }
 
 // commitState commits the stage's state, and the audit record when the
 // stage's run ends, on top of head.
 func (a *applier) commitState(ctx context.Context, head plumbing.Hash, rec *state.Stage, r *audit.Record, subject, planDigest string) (plumbing.Hash, error) {
-	data, err := state.Marshal(rec)
-	if err != nil {
-		return head, err
-	}
-	files := map[string][]byte{path.Join(a.o.Dir, state.StagePath(rec.Wave, rec.Stage)): data}
 	trailers := []gitstore.Trailer{{Key: "Patchwave-Wave", Value: rec.Wave}, {Key: "Patchwave-Stage", Value: rec.Stage}}
-	if r != nil {
+	return a.commit(ctx, head, commitRequest{subject: subject, trailers: trailers, record: r, planDigest: planDigest,
+		files: func(recPath string) (map[string][]byte, error) {
+			if recPath != "" {
+				rec.Records = append(rec.Records, recPath)
+			}
+			data, err := state.Marshal(rec)
+			if err != nil {
+				return nil, err
+			}
+			return map[string][]byte{path.Join(a.o.Dir, state.StagePath(rec.Wave, rec.Stage)): data}, nil
+		}})
+}
+
+// commitRequest is one runner commit.
+type commitRequest struct {
+	subject  string
+	trailers []gitstore.Trailer
+	// record, when set, is the audit record the commit adds: it gets its
+	// sequence and the digest of its predecessor here.
+	record     *audit.Record
+	planDigest string
+	// files encodes the state files to commit, given the record's path
+	// ("" when there is none), which state lists.
+	files func(recordPath string) (map[string][]byte, error)
+}
+
+// commit commits state files, and the audit record with its trailers, on
+// top of head.
+func (a *applier) commit(ctx context.Context, head plumbing.Hash, req commitRequest) (plumbing.Hash, error) {
+	recPath := ""
+	var rdata []byte
+	trailers := req.trailers
+	if r := req.record; r != nil {
 		fsys, err := gitstore.TreeFS(a.o.Repo, head.String(), a.o.Dir)
 		if err != nil {
 			return head, err
@@ -514,26 +563,26 @@ func (a *applier) commitState(ctx context.Context, head plumbing.Hash, rec *stat
 			return head, err
 		}
 		r.Sequence, r.Previous = audit.Next(records)
-		rdata, err := audit.Encode(r)
-		if err != nil {
+		if rdata, err = audit.Encode(r); err != nil {
 			return head, err
 		}
-		recPath := path.Join(a.o.Dir, audit.Path(r))
+		recPath = path.Join(a.o.Dir, audit.Path(r))
+		trailers = append(slices.Clone(trailers), gitstore.Trailer{Key: "Patchwave-Result", Value: r.Result},
+			gitstore.Trailer{Key: "Patchwave-Plan", Value: req.planDigest}, gitstore.Trailer{Key: "Patchwave-Record", Value: recPath})
+	}
+	files, err := req.files(recPath)
+	if err != nil {
+		return head, err
+	}
+	if recPath != "" {
 		files[recPath] = rdata
-		rec.Records = append(rec.Records, recPath)
-		if data, err = state.Marshal(rec); err != nil {
-			return head, err
-		}
-		files[path.Join(a.o.Dir, state.StagePath(rec.Wave, rec.Stage))] = data
-		trailers = append(trailers, gitstore.Trailer{Key: "Patchwave-Result", Value: r.Result},
-			gitstore.Trailer{Key: "Patchwave-Plan", Value: planDigest}, gitstore.Trailer{Key: "Patchwave-Record", Value: recPath})
 	}
 	author := a.o.Author
 	author.When = a.o.Now()
 	h, err := a.store.Commit(ctx, gitstore.CommitRequest{Branch: a.o.Branch, Parent: head, Files: files,
-		Message: subject, Trailers: trailers, Author: author})
+		Message: req.subject, Trailers: trailers, Author: author, Sign: a.o.Sign})
 	if err != nil {
-		return head, fmt.Errorf("committing the state of wave %s stage %s: %w", rec.Wave, rec.Stage, err)
+		return head, fmt.Errorf("committing %q: %w", req.subject, err)
 	}
 	a.res.Commits = append(a.res.Commits, h)
 	return h, nil

@@ -129,6 +129,15 @@ func placed(p *plan.Plan, skip map[*plan.Wave]bool) map[[2]string][]PlacedAction
 		}
 	}
 	out := make(map[[2]string][]PlacedAction, n)
+	for _, rb := range p.Rollbacks {
+		if rb == nil {
+			continue
+		}
+		for _, a := range rb.Actions {
+			k := [2]string{a.Asset, a.Patch}
+			out[k] = append(out[k], PlacedAction{Wave: rb.Wave, Stage: "rollback " + rb.Name, Action: a})
+		}
+	}
 	for _, w := range p.Waves {
 		if w == nil || skip[w] {
 			continue

@@ -108,8 +108,18 @@ func fleetLines(p *plan.Plan) (before, after []fleetEntryLine) {
 	return format(b), format(a)
 }
 
-// eachAction calls fn for every action of the stages not done.
+// eachAction calls fn for every action of the stages not done, then of
+// the rollbacks due or running.
 func eachAction(p *plan.Plan, fn func(*plan.Action)) {
+	defer func() {
+		for _, rb := range p.Rollbacks {
+			if rb != nil && (rb.Status == plan.StatusDue || rb.Status == plan.StatusRunning) {
+				for i := range rb.Actions {
+					fn(&rb.Actions[i])
+				}
+			}
+		}
+	}()
 	for _, w := range p.Waves {
 		if w == nil {
 			continue

@@ -41,6 +41,14 @@ func normalized(p *plan.Plan) *plan.Plan {
 			out.Waves = append(out.Waves, normalWave(w))
 		}
 	}
+	out.Rollbacks = make([]*plan.Rollback, 0, len(p.Rollbacks))
+	for _, rb := range p.Rollbacks {
+		if rb != nil {
+			r := *rb
+			r.Stages, r.ApprovedBy, r.Actions = nonNil(rb.Stages), nonNil(rb.ApprovedBy), normalActions(rb.Actions)
+			out.Rollbacks = append(out.Rollbacks, &r)
+		}
+	}
 	out.Findings = nonNil(p.Findings)
 	out.Missing = make([]plan.Missing, len(p.Missing))
 	for i, m := range p.Missing {
@@ -78,15 +86,20 @@ func normalWave(w *plan.Wave) *plan.Wave {
 		if s.WindowOpen != nil {
 			st.WindowOpen = &plan.Occurrence{Start: utc(s.WindowOpen.Start), End: utc(s.WindowOpen.End)}
 		}
-		st.Actions = make([]plan.Action, len(s.Actions))
-		for i, a := range s.Actions {
-			a.Changes = nonNil(a.Changes)
-			a.Due = utc(a.Due)
-			st.Actions[i] = a
-		}
+		st.Actions = normalActions(s.Actions)
 		out.Stages = append(out.Stages, &st)
 	}
 	return &out
+}
+
+func normalActions(actions []plan.Action) []plan.Action {
+	out := make([]plan.Action, len(actions))
+	for i, a := range actions {
+		a.Changes = nonNil(a.Changes)
+		a.Due = utc(a.Due)
+		out[i] = a
+	}
+	return out
 }
 
 func nonNil[T any](s []T) []T {

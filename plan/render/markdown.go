@@ -187,6 +187,7 @@ func (m *mdWriter) plan(p *plan.Plan, c counts) {
 		m.w("### Stages\n\n")
 	}
 	m.summaryTable(p)
+	m.rollbacks(p.Rollbacks)
 	m.findings(m.pre.findings, c)
 	m.missing(p.Missing, c)
 	if m.lim.details && len(p.Waves) > 0 {
@@ -358,10 +359,50 @@ func (m *mdWriter) stage(s *plan.Stage) {
 	}
 	m.f("members %d · actions %d · max_parallel %d · batches %d · max_failures %d · soak %s · reboots %d · %s\n\n",
 		s.Members, len(s.Actions), s.MaxParallel, s.Batches, s.MaxFailures, mdText(duration(s.Soak)), s.Reboots, win)
-	shown := m.shown(len(s.Actions))
+	m.actions(s.Actions)
+}
+
+// rollbacks writes the plan's rollbacks: a table, then each one's actions
+// in <details> when there is room.
+func (m *mdWriter) rollbacks(rbs []*plan.Rollback) {
+	if len(rbs) == 0 {
+		return
+	}
+	m.w("### Rollbacks\n\n")
+	var rows [][]string
+	for _, rb := range rbs {
+		if rb == nil {
+			continue
+		}
+		approved := "**not approved**"
+		if len(rb.ApprovedBy) > 0 {
+			approved = mdText(strings.Join(rb.ApprovedBy, ", "))
+		}
+		rows = append(rows, []string{code(rb.Name), code(rb.Wave), mdText(strings.Join(rb.Stages, ", ")), mdStatus(rb.Status),
+			fmt.Sprint(len(rb.Actions)), approved, mdText(rb.Reason)})
+	}
+	m.table("rollback | wave | stages | status | actions | approved by | reason", "---|---|---|---|--:|---|---", rows)
+	if !m.lim.details {
+		return
+	}
+	for _, rb := range rbs {
+		if rb == nil || len(rb.Actions) == 0 {
+			continue
+		}
+		m.f("<details><summary><b>rollback %s</b> · %s · %s</summary>\n\n", html.EscapeString(rb.Name), html.EscapeString(rb.Status),
+			plural(len(rb.Actions), "action", "actions"))
+		m.w(mdText(rb.StatusReason), "\n\n")
+		m.actions(rb.Actions)
+		m.w("</details>\n\n")
+	}
+}
+
+// actions writes a table of actions, as many as the level allows.
+func (m *mdWriter) actions(actions []plan.Action) {
+	shown := m.shown(len(actions))
 	if shown > 0 {
 		m.head("asset | patch | change | from | to | reboot", "---|---|---|---|---|---")
-		for _, a := range s.Actions[:shown] {
+		for _, a := range actions[:shown] {
 			name, from, to := what(a)
 			reboot := ""
 			if a.Reboot {
@@ -374,7 +415,7 @@ func (m *mdWriter) stage(s *plan.Stage) {
 		}
 		m.end()
 	}
-	m.more(len(s.Actions)-shown, "actions")
+	m.more(len(actions)-shown, "actions")
 }
 
 func (m *mdWriter) change(c Change) {

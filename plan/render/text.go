@@ -36,6 +36,11 @@ func Text(w io.Writer, p *plan.Plan, opts Options) error {
 			textWave(bw, wv, pt)
 		}
 	}
+	for _, rb := range p.Rollbacks {
+		if rb != nil {
+			textRollback(bw, rb, pt)
+		}
+	}
 	textFindings(bw, p.Findings, c, pt)
 	textMissing(bw, p.Missing, c, pt)
 
@@ -103,11 +108,33 @@ func textStage(w io.Writer, s *plan.Stage, pt painter) {
 		}
 	}
 	fmt.Fprintf(w, "    %s\n", win)
-	if len(s.Actions) == 0 {
+	textActions(w, s.Actions, pt)
+}
+
+// textRollback writes a rollback the way a stage is written.
+func textRollback(w io.Writer, rb *plan.Rollback, pt painter) {
+	fmt.Fprintf(w, "\n%s %s  of wave %s, stages %s  %s — %s\n", pt.paint(ansiBold, "Rollback"), pt.paint(ansiBold, rb.Name),
+		rb.Wave, strings.Join(rb.Stages, ", "), pt.paint(statusColor(rb.Status), rb.Status), oneLine(rb.StatusReason))
+	info := table{indent: "  "}
+	info.add(plain("reason"), plain(oneLine(rb.Reason)))
+	if len(rb.Assets) > 0 {
+		info.add(plain("assets"), plain(strings.Join(rb.Assets, ", ")))
+	}
+	approved := cell{"not approved", ansiYellow}
+	if len(rb.ApprovedBy) > 0 {
+		approved = plain(strings.Join(rb.ApprovedBy, ", "))
+	}
+	info.add(plain("approved by"), approved)
+	info.write(w, pt)
+	textActions(w, rb.Actions, pt)
+}
+
+func textActions(w io.Writer, actions []plan.Action, pt painter) {
+	if len(actions) == 0 {
 		return
 	}
 	t := table{indent: "      "}
-	for _, a := range s.Actions {
+	for _, a := range actions {
 		name, from, to := what(a)
 		reboot := ""
 		if a.Reboot {

@@ -36,7 +36,11 @@ type Record struct {
 	Sequence      int    `json:"sequence"`
 	Kind          string `json:"kind"`
 	Wave          string `json:"wave"`
-	Stage         string `json:"stage"`
+	// Stage is the stage a stage run ran; a rollback names the rollback
+	// and the stages it put back instead.
+	Stage    string   `json:"stage,omitempty"`
+	Rollback string   `json:"rollback,omitempty"`
+	Stages   []string `json:"stages,omitempty"`
 	// Result is "succeeded", "failed", "halted" or "rolled-back".
 	Result string `json:"result"`
 	// Plan is the digest of the plan that was executed ("sha256:...").
@@ -95,9 +99,14 @@ func ActorFromEnv(getenv func(string) string) Actor {
 
 // Path is where a record lives: audit/YYYY/MM/DD/NNNNNN-WAVE-STAGE.json,
 // dated by its start in UTC.
+// A rollback's is audit/YYYY/MM/DD/NNNNNN-WAVE-rollback-NAME.json.
 func Path(r *Record) string {
 	day := r.Started.UTC().Format("2006/01/02")
-	return path.Join(Dir, day, fmt.Sprintf("%06d-%s-%s.json", r.Sequence, r.Wave, r.Stage))
+	what := r.Stage
+	if r.Rollback != "" {
+		what = "rollback-" + r.Rollback
+	}
+	return path.Join(Dir, day, fmt.Sprintf("%06d-%s-%s.json", r.Sequence, r.Wave, what))
 }
 
 // Encode writes a record the way it is stored: indented, assets in id
