@@ -27,15 +27,15 @@ type Plan struct {
 	FormatVersion int       `json:"format_version"`
 	At            time.Time `json:"at"`
 	// Offline is set when image tags were not resolved to digests.
-	Offline  bool      `json:"offline"`
-	Waves    []*Wave   `json:"waves"`
+	Offline bool    `json:"offline"`
+	Waves   []*Wave `json:"waves"`
 	// Rollbacks are the reviewed rollbacks of the repository (policy
 	// rollbacks), in name order.
 	Rollbacks []*Rollback `json:"rollbacks,omitempty"`
 	Findings  []Finding   `json:"findings"`
-	Missing  []Missing `json:"missing"`
-	Summary  Summary   `json:"summary"`
-	Inputs   Inputs    `json:"inputs"`
+	Missing   []Missing   `json:"missing"`
+	Summary   Summary     `json:"summary"`
+	Inputs    Inputs      `json:"inputs"`
 
 	memo *memo // what Input.Reuse takes from this plan
 }

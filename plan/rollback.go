@@ -88,7 +88,9 @@ func (c *computer) rollbackActions(rb *Rollback) []Action {
 		kind := "package"
 		if before.Digest != "" && before.Digest != digest && a.Image != nil {
 			kind = "image"
-			pid := owner(func(p *policy.Patch) bool { return p.Image != nil && repository(p.Image.Repository) == repository(a.Image.Ref) })
+			pid := owner(func(p *policy.Patch) bool {
+				return p.Image != nil && repository(p.Image.Repository) == repository(a.Image.Ref)
+			})
 			byPatch[pid] = append(byPatch[pid], Change{Name: a.Image.Ref, From: digest, To: before.Digest})
 		}
 		for _, name := range policy.SortedKeys(before.Packages) {
