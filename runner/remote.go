@@ -251,7 +251,7 @@ func (a *applier) replay(ctx context.Context, c *object.Commit, head plumbing.Ha
 	}
 	author := c.Author
 	h, err := a.store.Commit(ctx, gitstore.CommitRequest{Branch: a.o.Branch, Parent: head, Files: files, Remove: removed,
-		Message: strings.TrimRight(c.Message, "\n"), Author: author, Committer: &c.Committer})
+		Message: strings.TrimRight(c.Message, "\n"), Author: author, Committer: &c.Committer, Sign: a.o.Sign})
 	if err != nil {
 		return head, fmt.Errorf("replaying %s: %w", c.Hash, err)
 	}

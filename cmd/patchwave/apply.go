@@ -87,18 +87,25 @@ Exit codes: 0 done or nothing due; 1 a stage failed or halted, or an error;
 			return nil
 		},
 	}
+	o.remoteFlags(cmd)
+	f := cmd.Flags()
+	f.StringVar(&o.planFile, "plan", "", "refuse unless the plan saved in `FILE` (plan --out) is still current")
+	f.BoolVar(&o.offline, "offline", false, "do not resolve image tags through the registry")
+	f.StringSliceVar(&o.insecure, "insecure-registry", nil, "registries to reach over plain HTTP")
+	return cmd
+}
+
+// remoteFlags are the flags apply and rollback share: where to commit,
+// as whom, and how to push.
+func (o *applyOptions) remoteFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.BoolVar(&o.push, "push", false, "take the remote's lock, start from the remote's branch and push every stage's commits (never by force)")
 	f.StringVar(&o.remote, "remote", "origin", "the git remote of --push")
 	f.BoolVar(&o.forceUnlock, "force-unlock", false, "with --push: take the lock even from a runner whose lease has not expired (one known to be dead)")
 	f.StringVar(&o.lockTTL, "lock-ttl", "1h", "with --push: how long the lock's lease lasts")
-	f.StringVar(&o.branch, "branch", "", "the branch to apply (default: the branch checked out in --dir)")
-	f.StringVar(&o.planFile, "plan", "", "refuse unless the plan saved in `FILE` (plan --out) is still current")
+	f.StringVar(&o.branch, "branch", "", "the branch to commit to (default: the branch checked out in --dir)")
 	f.BoolVar(&o.dryRun, "dry-run", false, "say what would run, change nothing")
-	f.BoolVar(&o.offline, "offline", false, "do not resolve image tags through the registry")
 	f.StringVar(&o.author, "author", "patchwave <patchwave@localhost>", "author and committer of the runner's commits, `\"Name <email>\"`")
-	f.StringSliceVar(&o.insecure, "insecure-registry", nil, "registries to reach over plain HTTP")
-	return cmd
 }
 
 func (o *applyOptions) runnerOptions(g *globalOptions, s streams) (runner.ApplyOptions, error) {
@@ -138,6 +145,13 @@ func (o *applyOptions) runnerOptions(g *globalOptions, s streams) (runner.ApplyO
 		// the repository: PATCHWAVE_GIT_TOKEN, else GITHUB_TOKEN.
 		if token := cmp.Or(g.getenv("PATCHWAVE_GIT_TOKEN"), g.getenv("GITHUB_TOKEN")); token != "" {
 			opts.Remote.Auth = &githttp.BasicAuth{Username: "x-access-token", Password: token}
+		}
+	}
+	// Runner commits are signed when the environment holds a key: the
+	// policy's trusted_keys let audit verify check them.
+	if key := g.getenv("PATCHWAVE_SIGNING_KEY"); key != "" {
+		if opts.Sign, err = gitstore.PGPSigner(key, g.getenv("PATCHWAVE_SIGNING_PASSPHRASE")); err != nil {
+			return opts, fmt.Errorf("PATCHWAVE_SIGNING_KEY: %w", err)
 		}
 	}
 	if at := g.getenv("PATCHWAVE_TEST_CRASH_AT"); at != "" {

@@ -55,6 +55,8 @@ groups, patches and rollout waves are CUE files in a git repository.
   plan       shows what the repository will do to the fleet, wave by wave
   status     shows where each wave, stage and asset stands
   apply      carries out what is due now and commits the record back
+  rollback   puts assets back to what they ran before a wave (break-glass)
+  audit      reads the git history for auditors: log, verify, report
   demo       runs the whole loop on the embedded quickstart, on 127.0.0.1
   version    prints the version
 
@@ -82,6 +84,8 @@ flags or arguments). Commands list the codes they add.`,
 		newPlanCmd(g, s),
 		newStatusCmd(g, s),
 		newApplyCmd(g, s),
+		newRollbackCmd(g, s),
+		newAuditCmd(g, s),
 		newFolderHostCmd(s),
 		newDemoCmd(s),
 		newVersionCmd(s),
