@@ -178,6 +178,9 @@ func (m *mdWriter) plan(p *plan.Plan, c counts) {
 		plural(c.actions, "action", "actions"), plural(c.assets, "asset", "assets"), plural(c.waves, "wave", "waves"),
 		plural(c.dueStages, "stage", "stages"), boldIf(c.errors > 0, plural(c.errors, "error", "errors")),
 		plural(c.warnings, "warning", "warnings"))
+	if c.dueRollbacks > 0 {
+		m.f(" · **%s due**", plural(c.dueRollbacks, "rollback", "rollbacks"))
+	}
 	if c.pairs > 0 {
 		m.f(" · %d missing", c.pairs)
 	}

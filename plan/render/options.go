@@ -127,6 +127,7 @@ func levelRank(l string) int {
 // counts is what it lists.
 type counts struct {
 	actions, assets, waves, stages, dueStages int
+	dueRollbacks                              int
 	errors, warnings                          int
 	// byCode holds, per finding code, [errors, warnings].
 	byCode  map[string][2]int
@@ -136,7 +137,7 @@ type counts struct {
 
 func countPlan(p *plan.Plan) counts {
 	sum := plan.Summarize(p)
-	c := counts{actions: sum.Actions, assets: sum.Assets, dueStages: sum.DueStages, errors: sum.Errors, warnings: sum.Warnings,
+	c := counts{actions: sum.Actions, assets: sum.Assets, dueStages: sum.DueStages, dueRollbacks: sum.DueRollbacks, errors: sum.Errors, warnings: sum.Warnings,
 		missing: sum.Missing, byCode: map[string][2]int{}, waves: len(p.Waves)}
 	for _, w := range p.Waves {
 		if w != nil {

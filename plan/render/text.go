@@ -49,6 +49,9 @@ func Text(w io.Writer, p *plan.Plan, opts Options) error {
 		plural(c.waves, "wave", "waves"), plural(c.dueStages, "stage", "stages"),
 		pt.paint(levelColor(plan.LevelError, c.errors), plural(c.errors, "error", "errors")),
 		pt.paint(levelColor(plan.LevelWarning, c.warnings), plural(c.warnings, "warning", "warnings")))
+	if c.dueRollbacks > 0 {
+		fmt.Fprintf(bw, ", %s due", plural(c.dueRollbacks, "rollback", "rollbacks"))
+	}
 	if c.pairs > 0 {
 		fmt.Fprintf(bw, ", %d missing (%s)", c.pairs, c.missingCounts())
 	}
