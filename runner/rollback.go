@@ -186,6 +186,11 @@ func (a *applier) runRollback(ctx context.Context, head plumbing.Hash, p *Prepar
 				return nil, err
 			}
 			for _, srec := range stages {
+				// The stage ended anew: rolled back, by this record.
+				srec.Finished = rec.Finished
+				if recPath != "" {
+					srec.Records = append(srec.Records, recPath)
+				}
 				data, err := state.Marshal(srec)
 				if err != nil {
 					return nil, err

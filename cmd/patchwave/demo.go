@@ -18,9 +18,11 @@ remote, starts an OCI registry in-process on 127.0.0.1 seeded with the images
 the example needs, opens a "pull request" that adds the wave and plans it
 against main, merges it, and applies every stage at the times they become due
 (--at past windows and soak times). Hosts are a SIMULATION: patchwave's
-folder-host command keeps their package lists in files. At the end it shows
-where everything stands, checks the audit chain, and prints the repository's
-path for git log. Nothing leaves 127.0.0.1.
+folder-host command keeps their package lists in files. Then a second pull
+request asks to roll the broad stage back; it is planned, merged and applied
+like the wave. At the end it shows where everything stands, runs audit verify
+and the compliance report, and prints the repository's path for git log.
+Nothing leaves 127.0.0.1.
 
 Exit codes: 0 success; 1 failure.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {

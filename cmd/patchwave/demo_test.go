@@ -29,7 +29,8 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("demo: %s", r)
 	}
 	for _, want := range []string{"pull request pr/2026-11-security", "stage canary succeeded (3/3)", "stage pilot succeeded (3/3)",
-		"stage broad succeeded (4/4)", "3 audit records under audit/, hash chain intact", "The repository: " + filepath.Join(dir, "fleet")} {
+		"stage broad succeeded (4/4)", "pull request pr/rollback-broad", "1 rollback due", "rollback broad-back of wave 2026-11-security rolled-back (4/4)",
+		"audit trail intact: 26 commits, 23 runner commits (0 signed), 4 records", "The repository: " + filepath.Join(dir, "fleet")} {
 		if !strings.Contains(r.out, want) {
 			t.Errorf("the demo's output lacks %q:\n%s", want, r.out)
 		}
@@ -56,8 +57,17 @@ func TestDemo(t *testing.T) {
 	if remote, err := exec.Command("git", "-C", filepath.Join(dir, "remote.git"), "rev-parse", "main").Output(); err != nil || strings.TrimSpace(string(remote)) != strings.TrimSpace(git("rev-parse", "main")) {
 		t.Errorf("the remote's main (%s, %v) is not the fleet's", remote, err)
 	}
-	// The simulated hosts were patched.
-	if data, err := os.ReadFile(filepath.Join(dir, "hosts", "web-03.json")); err != nil || !strings.Contains(string(data), "3.0.17-1~deb12u3") {
-		t.Errorf("web-03: %s %v", data, err)
+	// The simulated hosts were patched, and those of the broad stage put
+	// back: web-03 to what it ran before (3.0.15), which an older advisory
+	// had left it at.
+	for host, want := range map[string]string{"web-01": "3.0.17-1~deb12u3", "web-03": `"openssl": "3.0.15-1~deb12u1"`} {
+		if data, err := os.ReadFile(filepath.Join(dir, "hosts", host+".json")); err != nil || !strings.Contains(string(data), want) {
+			t.Errorf("%s lacks %s: %s %v", host, want, data, err)
+		}
+	}
+	// The rollback's commit carries its trailers.
+	last := git("log", "-1", "--format=%(trailers:key=Patchwave-Rollback,valueonly)%(trailers:key=Patchwave-Result,valueonly)")
+	if strings.TrimSpace(last) != "broad-back\nrolled-back" {
+		t.Errorf("the rollback commit's trailers: %q", last)
 	}
 }

@@ -36,7 +36,7 @@ import (
 	"github.com/patchwave/patchwave/plan/render"
 	"github.com/patchwave/patchwave/plan/resolve"
 	"github.com/patchwave/patchwave/runner"
-	"github.com/patchwave/patchwave/runner/audit"
+	"github.com/patchwave/patchwave/runner/audit/history"
 	"github.com/patchwave/patchwave/runner/driver"
 	"github.com/patchwave/patchwave/runner/gitstore"
 )
@@ -110,79 +110,138 @@ func Run(ctx context.Context, o Options) (string, error) {
 	}
 	say("== %s: a policy repository (the quickstart) on main, pushed to %s", fleet, remoteDir)
 
-	// The pull request: a branch that adds the wave, planned against main.
-	wt, _ := repo.Worktree()
-	if err := wt.Checkout(&git.CheckoutOptions{Branch: plumbing.NewBranchReferenceName("pr/2026-11-security"), Create: true}); err != nil {
+	d := &demo{o: o, repo: repo, fleet: fleet, resolver: resolve.NewRegistry(resolve.RegistryOptions{}),
+		env: append(os.Environ(), "PATCHWAVE_HOSTS_DIR="+hosts)}
+	if d.wt, err = repo.Worktree(); err != nil {
 		return "", err
 	}
-	if err := commitFiles(repo, fleet, map[string][]byte{waveFile: wave}, "wave 2026-11-security: November security fixes"); err != nil {
+	if err := d.pullRequest(ctx, "pr/2026-11-security", map[string][]byte{waveFile: wave}, "wave 2026-11-security: November security fixes", "2026-11-26T12:00:00Z"); err != nil {
 		return "", err
 	}
-	say("\n== pull request pr/2026-11-security adds %s; the plan a CI bot would post:\n", waveFile)
-	at, _ := time.Parse(time.RFC3339, "2026-11-26T12:00:00Z")
-	resolver := resolve.NewRegistry(resolve.RegistryOptions{})
-	head, err := runner.Prepare(ctx, runner.Source{FS: os.DirFS(fleet)}, runner.PrepareOptions{At: at, Resolver: resolver})
-	if err != nil {
-		return "", runner.WithProblems(head, err)
-	}
-	baseFS, err := gitstore.TreeFS(repo, "main", "")
-	if err != nil {
-		return "", err
-	}
-	basePlan, err := runner.Prepare(ctx, runner.Source{FS: baseFS, Prefix: "main:"}, runner.PrepareOptions{At: at, Resolver: resolver, Reuse: head.Plan})
-	if err != nil {
-		return "", runner.WithProblems(basePlan, err)
-	}
-	change := render.Compare(basePlan.Plan, head.Plan)
-	if err := render.Text(o.Out, head.Plan, render.Options{Change: &change}); err != nil {
-		return "", err
-	}
-
-	// The merge: main moves to the pull request's commit.
-	prHead, _ := repo.Head()
-	if err := repo.Storer.SetReference(plumbing.NewHashReference(plumbing.Main, prHead.Hash())); err != nil {
-		return "", err
-	}
-	if err := wt.Checkout(&git.CheckoutOptions{Branch: plumbing.Main}); err != nil {
-		return "", err
-	}
-	say("\n== merged into main")
-
-	env := append(os.Environ(), "PATCHWAVE_HOSTS_DIR="+hosts)
 	for _, when := range applyTimes {
-		t, _ := time.Parse(time.RFC3339, when)
-		say("\n== patchwave apply --at %s", when)
-		_, err := runner.Apply(ctx, runner.ApplyOptions{Repo: repo, Branch: "main", Now: func() time.Time { return t },
-			Drivers: o.Drivers(fleet, env), Planning: runner.PrepareOptions{Resolver: resolver},
-			Author: object.Signature{Name: "patchwave demo", Email: "demo@patchwave.invalid"}, Getenv: os.Getenv, Log: o.Out})
-		if err != nil {
+		if err := d.apply(ctx, when); err != nil {
 			return fleet, err
 		}
 	}
-	if err := sync(repo, wt); err != nil {
+	if err := d.status(ctx, applyTimes[len(applyTimes)-1]); err != nil {
 		return fleet, err
 	}
 
-	say("\n== where every wave, stage and asset stands")
-	final, _ := time.Parse(time.RFC3339, applyTimes[len(applyTimes)-1])
-	p, err := runner.Prepare(ctx, runner.Source{FS: os.DirFS(fleet)}, runner.PrepareOptions{At: final, Resolver: resolver})
-	if err != nil {
-		return fleet, runner.WithProblems(p, err)
-	}
-	if err := render.StatusText(o.Out, plan.StatusOf(p.Repo, p.Plan, p.State), false); err != nil {
+	// Something is wrong after the broad stage: a reviewed rollback.
+	if err := d.pullRequest(ctx, "pr/rollback-broad", map[string][]byte{rollbackFile: []byte(rollback)},
+		"rollback broad-back: put the broad stage back", rollbackTime); err != nil {
 		return fleet, err
 	}
-	records, err := audit.Load(os.DirFS(fleet))
+	if err := d.apply(ctx, rollbackTime); err != nil {
+		return fleet, err
+	}
+	if err := d.status(ctx, rollbackTime); err != nil {
+		return fleet, err
+	}
+
+	say("\n== patchwave audit verify")
+	problems, sum, err := history.Verify(ctx, history.Options{Repo: repo, Branch: "main"})
 	if err != nil {
 		return fleet, err
 	}
-	if errs := audit.VerifyChain(records); len(errs) > 0 {
-		return fleet, fmt.Errorf("the audit chain is broken: %v", errs)
+	if err := history.VerifyText(o.Out, problems, sum); err != nil {
+		return fleet, err
 	}
-	say("\n== %d audit records under audit/, hash chain intact", len(records))
-	say("(rollback, audit verify and the compliance report come with the next release)")
+	if len(problems) > 0 {
+		return fleet, fmt.Errorf("the demo's audit trail does not verify")
+	}
 	say("\nThe repository: %s\n  git -C %s log --format='%%h %%s%%n%%(trailers)'", fleet, fleet)
 	return fleet, nil
+}
+
+// The reviewed rollback the demo merges after the broad stage, and when
+// it applies it.
+const (
+	rollbackFile = "rollbacks/broad-back.cue"
+	rollbackTime = "2026-12-06T09:00:00Z"
+	rollback     = `package patchwave
+
+rollbacks: "broad-back": {
+	wave:   "2026-11-security"
+	stages: ["broad"]
+	reason: "INC-2041: p99 latency of shop-api doubled after the broad stage"
+	approved_by: ["bob"]
+}
+`
+)
+
+// demo is the state of one demo run.
+type demo struct {
+	o        Options
+	repo     *git.Repository
+	wt       *git.Worktree
+	fleet    string
+	resolver resolve.Resolver
+	env      []string
+}
+
+// pullRequest opens a branch off main with files, prints the plan a CI bot
+// would post (against main) as of at, and merges it.
+func (d *demo) pullRequest(ctx context.Context, branch string, files map[string][]byte, msg, at string) error {
+	if err := d.wt.Checkout(&git.CheckoutOptions{Branch: plumbing.NewBranchReferenceName(branch), Create: true}); err != nil {
+		return err
+	}
+	if err := commitFiles(d.repo, d.fleet, files, msg); err != nil {
+		return err
+	}
+	fmt.Fprintf(d.o.Out, "\n== pull request %s: %s; the plan a CI bot would post:\n\n", branch, msg)
+	when, _ := time.Parse(time.RFC3339, at)
+	head, err := runner.Prepare(ctx, runner.Source{FS: os.DirFS(d.fleet)}, runner.PrepareOptions{At: when, Resolver: d.resolver})
+	if err != nil {
+		return runner.WithProblems(head, err)
+	}
+	baseFS, err := gitstore.TreeFS(d.repo, "main", "")
+	if err != nil {
+		return err
+	}
+	basePlan, err := runner.Prepare(ctx, runner.Source{FS: baseFS, Prefix: "main:"}, runner.PrepareOptions{At: when, Resolver: d.resolver, Reuse: head.Plan})
+	if err != nil {
+		return runner.WithProblems(basePlan, err)
+	}
+	change := render.Compare(basePlan.Plan, head.Plan)
+	if err := render.Text(d.o.Out, head.Plan, render.Options{Change: &change}); err != nil {
+		return err
+	}
+	// The merge: main moves to the pull request's commit.
+	prHead, _ := d.repo.Head()
+	if err := d.repo.Storer.SetReference(plumbing.NewHashReference(plumbing.Main, prHead.Hash())); err != nil {
+		return err
+	}
+	if err := d.wt.Checkout(&git.CheckoutOptions{Branch: plumbing.Main}); err != nil {
+		return err
+	}
+	fmt.Fprintln(d.o.Out, "\n== merged into main")
+	return push(d.repo)
+}
+
+// apply runs patchwave apply at a time, then brings the work tree to the
+// runner's commits and pushes them.
+func (d *demo) apply(ctx context.Context, when string) error {
+	t, _ := time.Parse(time.RFC3339, when)
+	fmt.Fprintf(d.o.Out, "\n== patchwave apply --at %s\n", when)
+	_, err := runner.Apply(ctx, runner.ApplyOptions{Repo: d.repo, Branch: "main", Now: func() time.Time { return t },
+		Drivers: d.o.Drivers(d.fleet, d.env), Planning: runner.PrepareOptions{Resolver: d.resolver},
+		Author: object.Signature{Name: "patchwave demo", Email: "demo@patchwave.invalid"}, Getenv: os.Getenv, Log: d.o.Out})
+	if err != nil {
+		return err
+	}
+	return sync(d.repo, d.wt)
+}
+
+// status prints where every wave, stage and asset stands at a time.
+func (d *demo) status(ctx context.Context, when string) error {
+	fmt.Fprintf(d.o.Out, "\n== patchwave status --at %s\n", when)
+	t, _ := time.Parse(time.RFC3339, when)
+	p, err := runner.Prepare(ctx, runner.Source{FS: os.DirFS(d.fleet)}, runner.PrepareOptions{At: t, Resolver: d.resolver})
+	if err != nil {
+		return runner.WithProblems(p, err)
+	}
+	return render.StatusText(d.o.Out, plan.StatusOf(p.Repo, p.Plan, p.State), false)
 }
 
 // startRegistry serves an OCI registry on 127.0.0.1.
