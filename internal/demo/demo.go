@@ -2,8 +2,9 @@
 // a temporary repository (SPEC §2 demo): a git repository with a bare
 // remote, an OCI registry in-process on 127.0.0.1 seeded with the images
 // the example needs, a "pull request" that adds the wave and is planned
-// against main, the merge, and apply at the times the stages become due.
-// Hosts are SIMULATED: patchwave's folder-host command keeps their package
+// against main, the merge, and apply at the times the stages become due;
+// then a reviewed rollback of the broad stage, planned, merged and
+// applied the same way, and audit verify. Hosts are SIMULATED: patchwave's folder-host command keeps their package
 // lists in files.
 package demo
 
