@@ -66,6 +66,9 @@ type ApplyOptions struct {
 	Saved *plan.Inputs
 	// Log receives one line per event (stage start, batch, result).
 	Log io.Writer
+	// Live says Log is a terminal: each stage's progress is one line
+	// rewritten in place, instead of a line per asset and batch.
+	Live bool
 	// Sign, when set, signs every runner commit (gitstore.PGPSigner).
 	Sign func(payload []byte) (signature string, err error)
 }
@@ -325,11 +328,13 @@ func (a *applier) runStage(ctx context.Context, head plumbing.Hash, p *Prepared,
 	run := StageRun{Wave: w.Name, Stage: s.Name}
 	started := a.o.Now().UTC()
 	fmt.Fprintf(a.o.Log, "wave %s stage %s: %d assets to change, %d at once\n", w.Name, s.Name, len(works), s.MaxParallel)
+	prog := a.progress(fmt.Sprintf("wave %s stage %s", w.Name, s.Name), len(works), (len(works)+s.MaxParallel-1)/max(s.MaxParallel, 1))
+	defer prog.end()
 	a.o.Crash("stage-start")
 	var results []audit.Asset
 	for len(works) > 0 {
 		if s.Window != "any" && !inWindow(p.Repo.Policy.Windows[s.Window], a.o.Now()) {
-			fmt.Fprintf(a.o.Log, "wave %s stage %s: window %s closed; the next run continues\n", w.Name, s.Name, s.Window)
+			prog.say("wave %s stage %s: window %s closed; the next run continues", w.Name, s.Name, s.Window)
 			break
 		}
 		n := min(s.MaxParallel, len(works))
@@ -357,16 +362,17 @@ func (a *applier) runStage(ctx context.Context, head plumbing.Hash, p *Prepared,
 			return run, err
 		}
 		a.o.Crash("pending-committed")
-		results = append(results, a.applyBatch(ctx, p.Repo, rec, batch, ps.Reboot)...)
+		results = append(results, a.applyBatch(ctx, p.Repo, rec, batch, ps.Reboot, prog)...)
+		prog.batchDone()
 		a.o.Crash("applied")
 		if head, err = a.commitState(ctx, head, rec, nil, fmt.Sprintf("patchwave: wave %s stage %s: batch done", w.Name, s.Name), planDigest); err != nil {
 			return run, err
 		}
 		a.o.Crash("batch-committed")
 		if failed := countResult(rec, "failed"); failed > s.MaxFailures {
-			fmt.Fprintf(a.o.Log, "wave %s stage %s: %d failures, over max_failures %d: %s\n", w.Name, s.Name, failed, s.MaxFailures, ps.OnFailure)
+			prog.say("wave %s stage %s: %d failures, over max_failures %d: %s", w.Name, s.Name, failed, s.MaxFailures, ps.OnFailure)
 			if ps.OnFailure == "rollback" {
-				results = append(results, a.rollbackStage(ctx, p.Repo, rec)...)
+				results = append(results, a.rollbackStage(ctx, p.Repo, rec, prog)...)
 				rec.Status = state.RolledBack
 			} else {
 				rec.Status = state.Halted
@@ -455,7 +461,7 @@ func (f failing) Apply(context.Context, driver.Target, []driver.Change) (driver.
 // applyBatch applies a batch in parallel and records each result,
 // rebooting as the stage's reboot setting says ("never", "if-required":
 // when the driver reports that the change needs one, "always").
-func (a *applier) applyBatch(ctx context.Context, repo *policy.Repository, rec *state.Stage, batch []work, reboot string) []audit.Asset {
+func (a *applier) applyBatch(ctx context.Context, repo *policy.Repository, rec *state.Stage, batch []work, reboot string, prog *progress) []audit.Asset {
 	out := make([]audit.Asset, len(batch))
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -498,7 +504,7 @@ func (a *applier) applyBatch(ctx context.Context, repo *policy.Repository, rec *
 			}
 			out[i] = audit.Asset{ID: wk.id, Before: ar.Before, After: ar.After, Result: ar.Result, Error: ar.Error, Reboot: ar.Reboot,
 				DurationMS: time.Since(start).Milliseconds()}
-			fmt.Fprintf(a.o.Log, "  %s %s\n", wk.id, ar.Result)
+			prog.asset(wk.id, ar.Result)
 		})
 	}
 	wg.Wait()
@@ -507,14 +513,14 @@ func (a *applier) applyBatch(ctx context.Context, repo *policy.Repository, rec *
 
 // rollbackStage puts back every asset this stage changed (on_failure
 // "rollback"): to what it ran before the stage, recorded in Before.
-func (a *applier) rollbackStage(ctx context.Context, repo *policy.Repository, rec *state.Stage) []audit.Asset {
+func (a *applier) rollbackStage(ctx context.Context, repo *policy.Repository, rec *state.Stage, prog *progress) []audit.Asset {
 	var items []putBack
 	for _, id := range policy.SortedKeys(rec.Assets) {
 		if ar := rec.Assets[id]; ar.Before != nil && ar.Result != "rolled-back" {
 			items = append(items, putBack{id: id, asset: repo.Assets[id], rec: ar, previous: *ar.Before})
 		}
 	}
-	return a.putBack(ctx, repo, items)
+	return a.putBack(ctx, repo, items, prog)
 }
 
 // commitState commits the stage's state, and the audit record when the

@@ -147,7 +147,9 @@ func (a *applier) runRollback(ctx context.Context, head plumbing.Hash, p *Prepar
 		return run, err
 	}
 	a.o.Crash("rollback-pending-committed")
-	results := a.putBack(ctx, p.Repo, items)
+	prog := a.progress(fmt.Sprintf("%s %s", kind, rb.Name), len(items), (len(items)+rollbackParallel-1)/rollbackParallel)
+	results := a.putBack(ctx, p.Repo, items, prog)
+	prog.end()
 	for _, id := range policy.SortedKeys(rec.Assets) {
 		if ar := rec.Assets[id]; ar.Result == "failed" && !slices.ContainsFunc(results, func(r audit.Asset) bool { return r.ID == id }) {
 			results = append(results, audit.Asset{ID: id, Before: ar.Before, Result: ar.Result, Error: ar.Error})
@@ -218,7 +220,7 @@ type putBack struct {
 
 // putBack puts assets back through their drivers' Rollback, a few at a
 // time, and records each result in its rec.
-func (a *applier) putBack(ctx context.Context, repo *policy.Repository, items []putBack) []audit.Asset {
+func (a *applier) putBack(ctx context.Context, repo *policy.Repository, items []putBack, prog *progress) []audit.Asset {
 	out := make([]audit.Asset, len(items))
 	sem := make(chan struct{}, rollbackParallel)
 	var wg sync.WaitGroup
@@ -245,7 +247,7 @@ func (a *applier) putBack(ctx context.Context, repo *policy.Repository, items []
 			}
 			out[i] = audit.Asset{ID: it.id, Before: it.rec.Before, After: it.rec.After, Result: it.rec.Result, Error: it.rec.Error,
 				DurationMS: time.Since(start).Milliseconds()}
-			fmt.Fprintf(a.o.Log, "  %s %s\n", it.id, it.rec.Result)
+			prog.asset(it.id, it.rec.Result)
 		})
 	}
 	wg.Wait()

@@ -58,6 +58,13 @@ from the remote's branch, pushes after every stage (when someone merged
 meanwhile, the runner's commits are rebuilt on the new head: never a force
 push), and releases the lock.
 
+On a terminal each stage shows one live line (batch, assets done, failures,
+time); elsewhere (CI logs) a line per asset and per batch. Reviewed rollbacks
+(policy "rollbacks" entries) that are due run first. With
+PATCHWAVE_SIGNING_KEY (an ASCII-armored OpenPGP private key; its passphrase in
+PATCHWAVE_SIGNING_PASSPHRASE) every runner commit is signed, for audit verify
+to check against the policy's trusted_keys.
+
 Examples:
   patchwave apply --dir fleet --dry-run
   patchwave apply --plan plan.json
@@ -130,7 +137,8 @@ func (o *applyOptions) runnerOptions(g *globalOptions, s streams) (runner.ApplyO
 		branch = head.Name().Short()
 	}
 	opts := runner.ApplyOptions{Repo: repo, Dir: rel, Branch: branch, Drivers: drivers(abs, os.Environ()),
-		Author: object.Signature{Name: author.Name, Email: author.Address}, Getenv: g.getenv, DryRun: o.dryRun, Log: s.out}
+		Author: object.Signature{Name: author.Name, Email: author.Address}, Getenv: g.getenv, DryRun: o.dryRun, Log: s.out,
+		Live: isTerminal(s.out) && g.getenv("CI") == ""}
 	if !o.offline {
 		opts.Planning.Resolver = resolve.NewRegistry(resolve.RegistryOptions{Insecure: o.insecure})
 	}
@@ -170,3 +178,4 @@ func (o *applyOptions) runnerOptions(g *globalOptions, s streams) (runner.ApplyO
 	}
 	return opts, nil
 }
+
