@@ -178,4 +178,3 @@ func (o *applyOptions) runnerOptions(g *globalOptions, s streams) (runner.ApplyO
 	}
 	return opts, nil
 }
-
