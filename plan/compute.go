@@ -673,11 +673,16 @@ func (c *computer) doubleScheduled(waves []*Wave) {
 
 func (c *computer) sortedFindings() []Finding {
 	out := append([]Finding{}, c.findings...)
-	slices.SortStableFunc(out, func(a, b Finding) int {
-		return cmp.Or(cmp.Compare(levelRank(a.Level), levelRank(b.Level)), cmp.Compare(a.Code, b.Code),
-			cmp.Compare(a.Wave, b.Wave), cmp.Compare(a.Patch, b.Patch), cmp.Compare(a.Asset, b.Asset), cmp.Compare(a.Message, b.Message))
-	})
+	slices.SortStableFunc(out, CompareFindings)
 	return out
+}
+
+// CompareFindings is the order of Plan.Findings: errors first, then by
+// code, wave, patch, asset and message. It orders by every field, so
+// equal findings compare 0.
+func CompareFindings(a, b Finding) int {
+	return cmp.Or(cmp.Compare(levelRank(a.Level), levelRank(b.Level)), cmp.Compare(a.Code, b.Code),
+		cmp.Compare(a.Wave, b.Wave), cmp.Compare(a.Patch, b.Patch), cmp.Compare(a.Asset, b.Asset), cmp.Compare(a.Message, b.Message))
 }
 
 func levelRank(l string) int {

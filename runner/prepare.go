@@ -52,6 +52,52 @@ type Prepared struct {
 // Prepare loads a repository and its recorded state and computes its plan.
 // It returns ErrInvalid, with the problems, when the repository has errors.
 func Prepare(ctx context.Context, src Source, opts PrepareOptions) (*Prepared, error) {
+	p, err := load(ctx, src, opts)
+	if err != nil {
+		return p, err
+	}
+	return p, finish(ctx, p, opts)
+}
+
+// PrepareWithBase prepares the repository (head) and, as the pull-request
+// view does (plan --base), the base it is compared with: a git revision.
+// The base is loaded while the head is planned, from the inventory the
+// head decoded (opts.Cache, made when nil), and planned reusing the
+// head's plan where inputs are equal. The base takes the head's resolved
+// image digests. An error from the base is wrapped with its Prefix.
+func PrepareWithBase(ctx context.Context, head, base Source, opts PrepareOptions) (h, b *Prepared, err error) {
+	if opts.Cache == nil {
+		opts.Cache = policy.NewCache()
+	}
+	if h, err = load(ctx, head, opts); err != nil {
+		return h, nil, err
+	}
+	type loaded struct {
+		p   *Prepared
+		err error
+	}
+	baseLoaded := make(chan loaded, 1)
+	go func() {
+		p, err := load(ctx, base, opts)
+		baseLoaded <- loaded{p, err}
+	}()
+	err = finish(ctx, h, opts)
+	bl := <-baseLoaded
+	if err != nil {
+		return h, nil, err
+	}
+	if bl.err != nil {
+		return h, bl.p, fmt.Errorf("planning the base %s: %w", base.Prefix, WithProblems(bl.p, bl.err))
+	}
+	opts.Images, opts.Reuse = h.Plan.Inputs.Images, h.Plan
+	if err := finish(ctx, bl.p, opts); err != nil {
+		return h, bl.p, fmt.Errorf("planning the base %s: %w", base.Prefix, err)
+	}
+	return h, bl.p, nil
+}
+
+// load is Prepare's first half: the repository and its state, checked.
+func load(ctx context.Context, src Source, opts PrepareOptions) (*Prepared, error) {
 	repo, probs, err := policy.Load(ctx, src.FS, policy.Options{Now: opts.At, Prefix: src.Prefix, Cache: opts.Cache})
 	if err != nil {
 		return nil, err
@@ -63,6 +109,12 @@ func Prepare(ctx context.Context, src Source, opts PrepareOptions) (*Prepared, e
 	if out.State, err = state.Load(src.FS); err != nil {
 		return out, err
 	}
+	return out, nil
+}
+
+// finish is Prepare's second half: image tags resolved, the plan computed.
+func finish(ctx context.Context, out *Prepared, opts PrepareOptions) error {
+	repo := out.Repo
 	images := map[string]string{}
 	for ref, d := range opts.Images {
 		images[ref] = d
@@ -76,14 +128,14 @@ func Prepare(ctx context.Context, src Source, opts PrepareOptions) (*Prepared, e
 		}
 		resolved, err := resolve.All(ctx, opts.Resolver, refs, 0)
 		if err != nil {
-			return out, fmt.Errorf("resolving image tags (use --offline to plan without the registry): %w", err)
+			return fmt.Errorf("resolving image tags (use --offline to plan without the registry): %w", err)
 		}
 		for ref, d := range resolved {
 			images[ref] = d
 		}
 	}
 	out.Plan = plan.Compute(plan.Input{Repo: repo, State: out.State, At: opts.At, Images: images, Offline: opts.Resolver == nil, Reuse: opts.Reuse})
-	return out, nil
+	return nil
 }
 
 // WithProblems folds the problems of an invalid repository into the

@@ -15,7 +15,6 @@ import (
 	"github.com/patchwave/patchwave/internal/atomicfile"
 	"github.com/patchwave/patchwave/plan/render"
 	"github.com/patchwave/patchwave/plan/resolve"
-	"github.com/patchwave/patchwave/policy"
 	"github.com/patchwave/patchwave/runner"
 	"github.com/patchwave/patchwave/runner/gitstore"
 )
@@ -77,19 +76,26 @@ func runPlan(cmd *cobra.Command, g *globalOptions, o *planOptions, s streams) er
 		return err
 	}
 	popts := runner.PrepareOptions{At: at}
-	if o.base != "" {
-		popts.Cache = policy.NewCache()
-	}
 	if !o.offline {
 		popts.Resolver = resolve.NewRegistry(resolve.RegistryOptions{Insecure: o.insecure})
 	}
-	head, err := runner.Prepare(ctx, runner.Source{FS: os.DirFS(g.dir), Prefix: prefix(g.dir)}, popts)
-	if err != nil {
-		return problemsOr(s.err, head, err)
-	}
+	src := runner.Source{FS: os.DirFS(g.dir), Prefix: prefix(g.dir)}
 	ropts := render.Options{Color: isTerminal(s.out) && os.Getenv("NO_COLOR") == "", FullPlanURL: o.fullPlanURL}
-	if o.base != "" {
-		base, err := prepareBase(cmd, g, o.base, runner.PrepareOptions{At: at, Resolver: popts.Resolver, Images: head.Plan.Inputs.Images, Cache: popts.Cache, Reuse: head.Plan})
+	var head *runner.Prepared
+	if o.base == "" {
+		if head, err = runner.Prepare(ctx, src, popts); err != nil {
+			return problemsOr(s.err, head, err)
+		}
+	} else {
+		baseSrc, err := baseSource(g, o.base)
+		if err != nil {
+			return err
+		}
+		var base *runner.Prepared
+		head, base, err = runner.PrepareWithBase(ctx, src, baseSrc, popts)
+		if head == nil || head.Plan == nil {
+			return problemsOr(s.err, head, err) // the working tree's own problems
+		}
 		if err != nil {
 			return err
 		}
@@ -125,22 +131,18 @@ func runPlan(cmd *cobra.Command, g *globalOptions, o *planOptions, s streams) er
 	return nil
 }
 
-// prepareBase plans the repository as it was at a git revision, read from
+// baseSource is the repository as it was at a git revision, read from
 // git objects without a checkout.
-func prepareBase(cmd *cobra.Command, g *globalOptions, ref string, opts runner.PrepareOptions) (*runner.Prepared, error) {
+func baseSource(g *globalOptions, ref string) (runner.Source, error) {
 	repo, rel, err := gitstore.OpenDir(g.dir)
 	if err != nil {
-		return nil, fmt.Errorf("--base needs --dir in a git repository: %w", err)
+		return runner.Source{}, fmt.Errorf("--base needs --dir in a git repository: %w", err)
 	}
 	fsys, err := gitstore.TreeFS(repo, ref, rel)
 	if err != nil {
-		return nil, fmt.Errorf("--base: %w", err)
+		return runner.Source{}, fmt.Errorf("--base: %w", err)
 	}
-	base, err := runner.Prepare(cmd.Context(), runner.Source{FS: fsys, Prefix: ref + ":"}, opts)
-	if err != nil {
-		return nil, fmt.Errorf("planning the base %q: %w", ref, runner.WithProblems(base, err))
-	}
-	return base, nil
+	return runner.Source{FS: fsys, Prefix: ref + ":"}, nil
 }
 
 // savePlan writes the plan as JSON, whole or not at all, and says where.

@@ -173,6 +173,23 @@ func findingsNotIn(a, b []plan.Finding) []plan.Finding {
 	if len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0]) {
 		return nil // the same findings: a plan that reused the other's
 	}
+	if slices.IsSortedFunc(a, plan.CompareFindings) && slices.IsSortedFunc(b, plan.CompareFindings) {
+		// Plans keep their findings in this order: walk both at once
+		// instead of hashing tens of thousands of findings.
+		var out []plan.Finding
+		j := 0
+		for _, f := range a {
+			for j < len(b) && plan.CompareFindings(b[j], f) < 0 {
+				j++
+			}
+			if j < len(b) && b[j] == f {
+				j++
+				continue
+			}
+			out = append(out, f)
+		}
+		return sortedFindings(out)
+	}
 	have := map[plan.Finding]int{}
 	for _, f := range b {
 		have[f]++

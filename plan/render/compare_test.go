@@ -1,7 +1,10 @@
 package render
 
 import (
+	"fmt"
 	"io"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -139,5 +142,34 @@ func TestChangeRenderers(t *testing.T) {
 	ChangeText(&empty, Compare(head, head), Options{})
 	if !strings.Contains(empty.String(), "no change") {
 		t.Errorf("an empty change reads %q", empty.String())
+	}
+}
+
+// The walk over sorted findings finds what the hash-map path finds,
+// duplicates included.
+func TestFindingsNotInSortedWalk(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	gen := func(n int) []plan.Finding {
+		var fs []plan.Finding
+		for range n {
+			fs = append(fs, plan.Finding{Level: []string{"error", "warning"}[rng.IntN(2)], Code: []string{"a", "b"}[rng.IntN(2)],
+				Asset: fmt.Sprint("h-", rng.IntN(5)), Patch: fmt.Sprint("p-", rng.IntN(3)), Message: "m"})
+		}
+		slices.SortFunc(fs, plan.CompareFindings)
+		return fs
+	}
+	for range 200 {
+		a, b := gen(rng.IntN(30)), gen(rng.IntN(30))
+		walked := findingsNotIn(a, b)
+		// Reversed inputs are not sorted: the hash-map path.
+		ra, rb := slices.Clone(a), slices.Clone(b)
+		slices.Reverse(ra)
+		slices.Reverse(rb)
+		hashed := findingsNotIn(ra, rb)
+		slices.SortFunc(walked, plan.CompareFindings)
+		slices.SortFunc(hashed, plan.CompareFindings)
+		if !slices.Equal(walked, hashed) {
+			t.Fatalf("a=%v b=%v: walk %v, map %v", a, b, walked, hashed)
+		}
 	}
 }
