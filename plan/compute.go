@@ -78,6 +78,7 @@ func Compute(in Input) *Plan {
 	for _, name := range policy.SortedKeys(in.Repo.Rollbacks) {
 		p.Rollbacks = append(p.Rollbacks, c.rollback(in.Repo.Rollbacks[name], state.KindRollback))
 	}
+	p.Rollbacks = append(p.Rollbacks, c.unfinishedBreakGlass()...)
 	m.plan = p
 	p.memo = m
 	if prev.covers(m) && len(p.Rollbacks) == 0 {

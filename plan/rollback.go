@@ -35,6 +35,24 @@ func RollbackStages(repo *policy.Repository, rb *policy.Rollback) []string {
 	return names
 }
 
+// unfinishedBreakGlass plans the break-glass rollbacks that a run began
+// and did not finish (it died): apply finishes them like a reviewed one.
+func (c *computer) unfinishedBreakGlass() []*Rollback {
+	if c.in.State == nil {
+		return nil
+	}
+	var out []*Rollback
+	for _, name := range policy.SortedKeys(c.in.State.Rollbacks) {
+		rec := c.in.State.Rollbacks[name]
+		if _, reviewed := c.repo.Rollbacks[name]; reviewed || rec.Kind != state.KindBreakGlass || rec.Status != state.RollbackRunning {
+			continue
+		}
+		rb := &policy.Rollback{Name: name, Wave: rec.Wave, Stages: rec.Stages, Assets: policy.SortedKeys(rec.Assets), Reason: rec.Reason}
+		out = append(out, c.rollback(rb, state.KindBreakGlass))
+	}
+	return out
+}
+
 func (c *computer) rollback(rb *policy.Rollback, kind string) *Rollback {
 	out := &Rollback{Name: rb.Name, Wave: rb.Wave, Stages: RollbackStages(c.repo, rb), Assets: rb.Assets,
 		Reason: rb.Reason, ApprovedBy: rb.ApprovedBy, Actions: []Action{}}

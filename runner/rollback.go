@@ -48,7 +48,25 @@ func Rollback(ctx context.Context, o ApplyOptions, req policy.Rollback) (*ApplyR
 				return fmt.Errorf("%w: asset %q is not in the inventory", ErrRefused, id)
 			}
 		}
+		// A break-glass rollback that a run began and did not finish comes
+		// first: the new one may then have nothing left to do.
+		for _, rb := range p.Plan.Rollbacks {
+			if rb.Status == plan.StatusRunning && !a.o.DryRun {
+				fmt.Fprintf(a.o.Log, "finishing rollback %s, which an earlier run began\n", rb.Name)
+				run, err := a.runRollback(ctx, head, p, rb, state.KindRollback)
+				if err != nil {
+					return err
+				}
+				a.res.Stages = append(a.res.Stages, run)
+				if head, p, err = a.head(ctx); err != nil {
+					return err
+				}
+			}
+		}
 		req.Name = "break-glass-" + a.o.Now().UTC().Format("20060102-150405")
+		for i := 2; p.State.RollbackRecord(req.Name) != nil; i++ { // two in one second
+			req.Name = fmt.Sprintf("break-glass-%s-%d", a.o.Now().UTC().Format("20060102-150405"), i)
+		}
 		rb := plan.ComputeRollback(plan.Input{Repo: p.Repo, State: p.State, At: a.o.Now()}, &req, state.KindBreakGlass)
 		if len(rb.Actions) == 0 {
 			fmt.Fprintf(a.o.Log, "nothing to put back: wave %s changed none of these assets, or they run what they ran before\n", req.Wave)
@@ -98,6 +116,9 @@ func (a *applier) runRollback(ctx context.Context, head plumbing.Hash, p *Prepar
 	run := StageRun{Wave: rb.Wave, Rollback: rb.Name}
 	started := a.o.Now().UTC()
 	rec := p.State.RollbackRecord(rb.Name)
+	if rec != nil {
+		kind = rec.Kind // a run resumed: as it began
+	}
 	if rec == nil {
 		rec = &state.Rollback{Name: rb.Name, Kind: kind, Wave: rb.Wave, Stages: rb.Stages, Reason: rb.Reason,
 			Status: state.RollbackRunning, Started: started, Assets: map[string]*state.Asset{}}

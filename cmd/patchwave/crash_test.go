@@ -35,8 +35,11 @@ func TestCrashAndResume(t *testing.T) {
 		before  []string // apply runs that must succeed first
 		at      string   // the run that crashes, then resumes
 		crash   string
-		stages  int      // stage records at the end
-		changed []string // assets changed, once each
+		stages  int      // audit records at the end
+		changed []string // assets changed, once each ("ID" applied, "ID rollback" put back)
+		// rollback, when set, makes the crashing run (and the resuming
+		// ones) this break-glass rollback instead of apply.
+		rollback []string
 	}
 	var scenarios []scenario
 	// Canary and pilot run two batches of one asset each.
@@ -46,6 +49,12 @@ func TestCrashAndResume(t *testing.T) {
 			scenario{at: canaryAt, crash: point, stages: 1, changed: []string{"app-02", "cache-01"}},
 			scenario{before: []string{canaryAt}, at: pilotAt, crash: point, stages: 2, changed: []string{"app-01", "app-02", "cache-01", "web-01"}})
 	}
+	// A break-glass rollback of cache-01 after the canary, killed at each
+	// of its points and run again.
+	for _, point := range []string{"rollback-pending-committed#1", "rolled-back#1", "rollback-record-committed#1"} {
+		scenarios = append(scenarios, scenario{before: []string{canaryAt}, at: "2026-11-27T08:00:00Z", crash: point, stages: 2,
+			changed: []string{"app-02", "cache-01", "cache-01 rollback"}, rollback: []string{"--wave", "2026-11-security", "--asset", "cache-01", "--reason", "INC-1"}})
+	}
 	if len(scenarios) < 20 {
 		t.Fatalf("%d crash points, want at least 20", len(scenarios))
 	}
@@ -54,14 +63,20 @@ func TestCrashAndResume(t *testing.T) {
 		t.Run(fmt.Sprintf("%02d-%s-%s", i, sc.at[:10], sc.crash), func(t *testing.T) {
 			t.Parallel()
 			dir, hosts := testrepo.Hosts(t, quickstart, self, "folder-host")
-			apply := func(at, crash string) error {
-				cmd := exec.Command(self, "apply", "--dir", dir, "--offline", "--at", at)
+			run := func(at, crash string, args ...string) error {
+				cmd := exec.Command(self, append(args, "--dir", dir, "--at", at)...)
 				cmd.Env = append(os.Environ(), "PATCHWAVE_TEST_AS_CLI=1", "PATCHWAVE_HOSTS_DIR="+hosts, "PATCHWAVE_TEST_CRASH_AT="+crash)
 				out, err := cmd.CombinedOutput()
 				if err != nil {
 					return fmt.Errorf("%w\n%s", err, out)
 				}
 				return nil
+			}
+			apply := func(at, crash string) error {
+				if sc.rollback != nil && at == sc.at {
+					return run(at, crash, append([]string{"rollback"}, sc.rollback...)...)
+				}
+				return run(at, crash, "apply", "--offline")
 			}
 			for _, at := range sc.before {
 				if err := apply(at, ""); err != nil {
@@ -87,7 +102,10 @@ func TestCrashAndResume(t *testing.T) {
 			}
 			want := make([]string, len(sc.changed))
 			for i, id := range sc.changed {
-				want[i] = id + " apply"
+				if !strings.Contains(id, " ") {
+					id += " apply"
+				}
+				want[i] = id
 			}
 			if got := slices.Sorted(slices.Values(changes)); strings.Join(got, ",") != strings.Join(want, ",") {
 				t.Errorf("changes on the hosts: %v, want each of %v once", got, want)
@@ -97,8 +115,8 @@ func TestCrashAndResume(t *testing.T) {
 				t.Fatalf("%d audit records, want %d", len(records), sc.stages)
 			}
 			for _, r := range records {
-				if r.Record.Result != "succeeded" {
-					t.Errorf("%s: %s", r.Path, r.Record.Result)
+				if want := map[string]string{"stage": "succeeded"}[r.Record.Kind]; r.Record.Result != want && !(r.Record.Kind == "break-glass" && r.Record.Result == "rolled-back") {
+					t.Errorf("%s: %s %s", r.Path, r.Record.Kind, r.Record.Result)
 				}
 			}
 			testrepo.Git(t, dir, "fsck", "--strict")
