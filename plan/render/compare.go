@@ -48,23 +48,14 @@ func (c Change) Empty() bool {
 // plan may be nil, meaning empty.
 func Compare(base, head *plan.Plan) Change {
 	var c Change
-	// A wave both plans share (plan.Input.Reuse) has the same actions on
-	// both sides, which would pair with each other: leave it out.
-	shared := map[*plan.Wave]bool{}
-	if base != nil && head != nil {
-		for _, w := range base.Waves {
-			if slices.Contains(head.Waves, w) {
-				shared[w] = true
-			}
-		}
-	}
-	b, h := placed(base, shared), placed(head, shared)
 	pair := func(x, y PlacedAction) {
 		if x.Wave != y.Wave || x.Stage != y.Stage || x.Action.From != y.Action.From || x.Action.To != y.Action.To ||
 			x.Action.Reboot != y.Action.Reboot || x.Action.Kind != y.Action.Kind {
 			c.Changed = append(c.Changed, ChangedAction{Base: x, Head: y})
 		}
 	}
+	restB, restH := walkStages(base, head, pair)
+	b, h := byAssetPatch(restB), byAssetPatch(restH)
 	match := func(bs, hs []PlacedAction) {
 		if len(bs) == 1 && len(hs) == 1 { // the common case, without the bookkeeping
 			pair(bs[0], hs[0])
@@ -112,45 +103,134 @@ func Compare(base, head *plan.Plan) Change {
 	return c
 }
 
-// placed lists a plan's actions by asset and patch, in plan order, but
-// those of the waves to skip.
-func placed(p *plan.Plan, skip map[*plan.Wave]bool) map[[2]string][]PlacedAction {
-	if p == nil {
-		return map[[2]string][]PlacedAction{}
+// walkStages pairs the actions that both plans place in the same wave and
+// stage, for the same asset and patch, walking each such stage of both
+// plans at once (a stage's actions come asset by asset, in id order),
+// and returns the actions left unpaired, for matching across stages and
+// waves. A wave both plans share (plan.Input.Reuse) has the same actions
+// on both sides: it is left out.
+func walkStages(base, head *plan.Plan, pair func(x, y PlacedAction)) (restB, restH []PlacedAction) {
+	var bw, hw []*plan.Wave
+	if base != nil {
+		bw = base.Waves
 	}
-	n := 0
-	for _, w := range p.Waves {
-		if w != nil && !skip[w] {
+	if head != nil {
+		hw = head.Waves
+	}
+	shared := map[*plan.Wave]bool{}
+	for _, w := range bw {
+		if slices.Contains(hw, w) {
+			shared[w] = true
+		}
+	}
+	stagesOf := func(waves []*plan.Wave) map[[2]string]*plan.Stage {
+		out := map[[2]string]*plan.Stage{}
+		for _, w := range waves {
+			if w == nil || shared[w] {
+				continue
+			}
 			for _, s := range w.Stages {
 				if s != nil {
-					n += len(s.Actions)
+					out[[2]string{w.Name, s.Name}] = s
 				}
 			}
 		}
+		return out
 	}
-	out := make(map[[2]string][]PlacedAction, n)
+	bs, hs := stagesOf(bw), stagesOf(hw)
+	all := func(k [2]string, s *plan.Stage, into *[]PlacedAction) {
+		for _, a := range s.Actions {
+			*into = append(*into, PlacedAction{Wave: k[0], Stage: k[1], Action: a})
+		}
+	}
+	for k, x := range bs {
+		y, ok := hs[k]
+		if !ok {
+			all(k, x, &restB)
+			continue
+		}
+		if !sortedByAsset(x.Actions) || !sortedByAsset(y.Actions) {
+			all(k, x, &restB)
+			all(k, y, &restH)
+			continue
+		}
+		i, j := 0, 0
+		for i < len(x.Actions) || j < len(y.Actions) {
+			switch {
+			case j == len(y.Actions) || (i < len(x.Actions) && x.Actions[i].Asset < y.Actions[j].Asset):
+				restB = append(restB, PlacedAction{Wave: k[0], Stage: k[1], Action: x.Actions[i]})
+				i++
+			case i == len(x.Actions) || y.Actions[j].Asset < x.Actions[i].Asset:
+				restH = append(restH, PlacedAction{Wave: k[0], Stage: k[1], Action: y.Actions[j]})
+				j++
+			default: // one asset's run of actions on each side: pair by patch
+				ie, je := runEnd(x.Actions, i), runEnd(y.Actions, j)
+				used := make([]bool, je-j)
+			base:
+				for _, a := range x.Actions[i:ie] {
+					for n, b := range y.Actions[j:je] {
+						if !used[n] && a.Patch == b.Patch {
+							used[n] = true
+							pair(PlacedAction{Wave: k[0], Stage: k[1], Action: a}, PlacedAction{Wave: k[0], Stage: k[1], Action: b})
+							continue base
+						}
+					}
+					restB = append(restB, PlacedAction{Wave: k[0], Stage: k[1], Action: a})
+				}
+				for n, b := range y.Actions[j:je] {
+					if !used[n] {
+						restH = append(restH, PlacedAction{Wave: k[0], Stage: k[1], Action: b})
+					}
+				}
+				i, j = ie, je
+			}
+		}
+	}
+	for k, y := range hs {
+		if _, ok := bs[k]; !ok {
+			all(k, y, &restH)
+		}
+	}
+	restB = append(restB, rollbackActions(base)...)
+	restH = append(restH, rollbackActions(head)...)
+	return restB, restH
+}
+
+func sortedByAsset(actions []plan.Action) bool {
+	return slices.IsSortedFunc(actions, func(a, b plan.Action) int { return cmp.Compare(a.Asset, b.Asset) })
+}
+
+// runEnd is where the run of actions for the asset at i ends.
+func runEnd(actions []plan.Action, i int) int {
+	j := i + 1
+	for j < len(actions) && actions[j].Asset == actions[i].Asset {
+		j++
+	}
+	return j
+}
+
+func rollbackActions(p *plan.Plan) []PlacedAction {
+	if p == nil {
+		return nil
+	}
+	var out []PlacedAction
 	for _, rb := range p.Rollbacks {
 		if rb == nil {
 			continue
 		}
 		for _, a := range rb.Actions {
-			k := [2]string{a.Asset, a.Patch}
-			out[k] = append(out[k], PlacedAction{Wave: rb.Wave, Stage: "rollback " + rb.Name, Action: a})
+			out = append(out, PlacedAction{Wave: rb.Wave, Stage: "rollback " + rb.Name, Action: a})
 		}
 	}
-	for _, w := range p.Waves {
-		if w == nil || skip[w] {
-			continue
-		}
-		for _, s := range w.Stages {
-			if s == nil {
-				continue
-			}
-			for _, a := range s.Actions {
-				k := [2]string{a.Asset, a.Patch}
-				out[k] = append(out[k], PlacedAction{Wave: w.Name, Stage: s.Name, Action: a})
-			}
-		}
+	return out
+}
+
+// byAssetPatch groups actions by asset and patch, in order.
+func byAssetPatch(actions []PlacedAction) map[[2]string][]PlacedAction {
+	out := make(map[[2]string][]PlacedAction, len(actions))
+	for _, a := range actions {
+		k := [2]string{a.Action.Asset, a.Action.Patch}
+		out[k] = append(out[k], a)
 	}
 	return out
 }

@@ -173,3 +173,65 @@ func TestFindingsNotInSortedWalk(t *testing.T) {
 		}
 	}
 }
+
+// Walking stages of both plans at once pairs what matching by asset and
+// patch across the whole plans pairs (the path taken when a stage's
+// actions are not in asset order).
+func TestCompareWalkAgreesWithMatching(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	gen := func() *plan.Plan {
+		p := &plan.Plan{}
+		for _, wn := range []string{"w1", "w2"}[:1+rng.IntN(2)] {
+			w := &plan.Wave{Name: wn}
+			for _, sn := range []string{"canary", "broad"} {
+				s := &plan.Stage{Name: sn}
+				for a := range 8 {
+					if rng.IntN(3) == 0 {
+						continue
+					}
+					for _, pid := range []string{"P1", "P2"}[:1+rng.IntN(2)] {
+						s.Actions = append(s.Actions, act(fmt.Sprintf("h%d-%s", a, sn[:1+rng.IntN(2)]), pid, "1", fmt.Sprint(1+rng.IntN(2))))
+					}
+				}
+				slices.SortStableFunc(s.Actions, func(x, y plan.Action) int { return strings.Compare(x.Asset, y.Asset) })
+				w.Stages = append(w.Stages, s)
+			}
+			p.Waves = append(p.Waves, w)
+		}
+		return p
+	}
+	unsorted := func(p *plan.Plan) *plan.Plan {
+		out := &plan.Plan{}
+		for _, w := range p.Waves {
+			nw := &plan.Wave{Name: w.Name}
+			for _, s := range w.Stages {
+				ns := &plan.Stage{Name: s.Name, Actions: slices.Clone(s.Actions)}
+				slices.Reverse(ns.Actions)
+				nw.Stages = append(nw.Stages, ns)
+			}
+			out.Waves = append(out.Waves, nw)
+		}
+		return out
+	}
+	key := func(c Change) string {
+		var parts []string
+		for _, a := range c.Added {
+			parts = append(parts, "+"+fmt.Sprint(a))
+		}
+		for _, a := range c.Removed {
+			parts = append(parts, "-"+fmt.Sprint(a))
+		}
+		for _, a := range c.Changed {
+			parts = append(parts, "~"+fmt.Sprint(a))
+		}
+		slices.Sort(parts)
+		return strings.Join(parts, "\n")
+	}
+	for range 300 {
+		base, head := gen(), gen()
+		walked, matched := Compare(base, head), Compare(unsorted(base), unsorted(head))
+		if key(walked) != key(matched) {
+			t.Fatalf("walk:\n%s\nmatching:\n%s", key(walked), key(matched))
+		}
+	}
+}
