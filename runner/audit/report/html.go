@@ -154,10 +154,11 @@ var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Patch compliance as of {{stamp .At}}</title>
 <style>
-body { font-family: system-ui, sans-serif; margin: 2rem; color: #212121; max-width: 64rem; }
+body { font-family: system-ui, sans-serif; margin: 2rem; color: #212121; max-width: 80rem; }
 h1 { font-size: 1.5rem; } h2 { font-size: 1.2rem; margin-top: 2rem; }
 table { border-collapse: collapse; margin: 0.5rem 0; }
-th, td { border: 1px solid #bdbdbd; padding: 0.2rem 0.5rem; text-align: left; }
+th, td { border: 1px solid #bdbdbd; padding: 0.2rem 0.5rem; text-align: left; white-space: nowrap; }
+td.by { white-space: normal; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; }
 .legend span { display: inline-block; margin-right: 1rem; }
 .legend i { display: inline-block; width: 0.8rem; height: 0.8rem; margin-right: 0.3rem; vertical-align: middle; }
@@ -215,7 +216,7 @@ svg text { font-size: 13px; fill: #212121; }
 <table id="assets">
 <tr><th>Asset</th><th>Patch</th><th>Severity</th><th>Status</th><th>Due</th><th>Installed</th><th>By</th></tr>
 {{- range .Assets}}
-<tr class="status-{{.Status}}" data-asset="{{.Asset}}" data-patch="{{.Patch}}" data-status="{{.Status}}"><td>{{.Asset}}</td><td>{{.Patch}}</td><td>{{.Severity}}</td><td class="status">{{index $.Words .Status}}</td><td>{{day .Due}}</td><td>{{stamp .InstalledAt}}</td><td>{{by .}}</td></tr>
+<tr class="status-{{.Status}}" data-asset="{{.Asset}}" data-patch="{{.Patch}}" data-status="{{.Status}}"><td>{{.Asset}}</td><td>{{.Patch}}</td><td>{{.Severity}}</td><td class="status">{{index $.Words .Status}}</td><td>{{day .Due}}</td><td>{{stamp .InstalledAt}}</td><td class="by">{{by .}}</td></tr>
 {{- end}}
 </table>
 </body>
