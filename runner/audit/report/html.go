@@ -49,16 +49,16 @@ type page struct {
 	*Report
 	Severity chart
 	Patch    chart
-	Legend   []legend
-	PatchKey []legend
 	Words    map[string]string
 }
 
 type legend struct{ Class, Color, Words string }
 
 type chart struct {
-	Height int
-	Rows   []bar
+	ID, Label string
+	Legend    []legend
+	Height    int
+	Rows      []bar
 }
 
 type bar struct {
@@ -78,12 +78,6 @@ type segment struct {
 
 func newPage(r *Report) page {
 	p := page{Report: r, Words: statusWords}
-	for _, s := range statusColors {
-		p.Legend = append(p.Legend, legend{Class: "status-" + s.status, Color: s.color, Words: statusWords[s.status]})
-	}
-	for _, pp := range patchParts {
-		p.PatchKey = append(p.PatchKey, legend{Class: "part-" + pp.part, Color: pp.color, Words: pp.words})
-	}
 	type row struct {
 		label  string
 		counts []int
@@ -98,12 +92,18 @@ func newPage(r *Report) page {
 	for _, pr := range r.Patches {
 		patches = append(patches, row{pr.ID, []int{pr.Installed, pr.Scheduled, pr.Missing, pr.Excepted}})
 	}
-	build := func(rows []row, class func(i int) (string, string, string)) chart {
+	// build lays out one chart: rows of stacked bars scaled to the
+	// longest, each part of class(j) for the j-th count of a row.
+	build := func(id, label string, parts int, rows []row, class func(j int) (string, string, string)) chart {
 		most := 1
 		for _, rw := range rows {
 			most = max(most, sum(rw.counts))
 		}
-		c := chart{Height: len(rows)*rowHeight + 10}
+		c := chart{ID: id, Label: label, Height: len(rows)*rowHeight + 10}
+		for j := range parts {
+			cls, color, words := class(j)
+			c.Legend = append(c.Legend, legend{Class: cls, Color: color, Words: words})
+		}
 		for i, rw := range rows {
 			b := bar{Label: rw.label, Y: 5 + i*rowHeight, TextY: 5 + i*rowHeight + barHeight - 5, Total: sum(rw.counts)}
 			x := float64(labelWidth)
@@ -122,11 +122,11 @@ func newPage(r *Report) page {
 		}
 		return c
 	}
-	p.Severity = build(sev, func(j int) (string, string, string) {
+	p.Severity = build("chart-severity", "patches on assets by severity and status", len(statusColors), sev, func(j int) (string, string, string) {
 		s := statusColors[j]
 		return "status-" + s.status, s.color, statusWords[s.status]
 	})
-	p.Patch = build(patches, func(j int) (string, string, string) {
+	p.Patch = build("chart-patches", "assets per patch: installed, scheduled, missing, excepted", len(patchParts), patches, func(j int) (string, string, string) {
 		pp := patchParts[j]
 		return "part-" + pp.part, pp.color, pp.words
 	})
@@ -147,7 +147,19 @@ var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 	"labelX":     func() int { return labelWidth - 8 },
 	"chartWidth": func() int { return chartWidth },
 	"barHeight":  func() int { return barHeight },
-}).Parse(`<!DOCTYPE html>
+}).Parse(`{{define "chart"}}<p class="legend">{{range .Legend}}<span><i style="background:{{.Color}}"></i>{{.Words}}</span>{{end}}</p>
+<svg id="{{.ID}}" role="img" aria-label="{{.Label}}" width="{{chartWidth}}" height="{{.Height}}" viewBox="0 0 {{chartWidth}} {{.Height}}">
+{{- range .Rows}}
+<g class="row" data-row="{{.Label}}" data-total="{{.Total}}">
+<text x="{{labelX}}" y="{{.TextY}}" text-anchor="end">{{.Label}}</text>
+{{- range .Segments}}
+<rect class="bar {{.Class}}" data-count="{{.Count}}" x="{{f .X}}" y="{{.Y}}" width="{{f .W}}" height="{{barHeight}}" fill="{{.Color}}"><title>{{.Title}}</title></rect>
+{{- end}}
+<text class="total" x="{{f .TotalX}}" y="{{.TextY}}">{{.Total}}</text>
+</g>
+{{- end}}
+</svg>
+{{end}}<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -171,18 +183,7 @@ svg text { font-size: 13px; fill: #212121; }
 <p>Computed from <code>{{.Branch}}</code> at commit <code>{{short .Commit}}</code> ({{stamp .CommitTime}}).</p>
 
 <h2>By severity</h2>
-<p class="legend">{{range .Legend}}<span><i style="background:{{.Color}}"></i>{{.Words}}</span>{{end}}</p>
-<svg id="chart-severity" role="img" aria-label="patches on assets by severity and status" width="{{chartWidth}}" height="{{.Severity.Height}}" viewBox="0 0 {{chartWidth}} {{.Severity.Height}}">
-{{- range .Severity.Rows}}
-<g class="row" data-row="{{.Label}}" data-total="{{.Total}}">
-<text x="{{labelX}}" y="{{.TextY}}" text-anchor="end">{{.Label}}</text>
-{{- range .Segments}}
-<rect class="bar {{.Class}}" data-count="{{.Count}}" x="{{f .X}}" y="{{.Y}}" width="{{f .W}}" height="{{barHeight}}" fill="{{.Color}}"><title>{{.Title}}</title></rect>
-{{- end}}
-<text class="total" x="{{f .TotalX}}" y="{{.TextY}}">{{.Total}}</text>
-</g>
-{{- end}}
-</svg>
+{{template "chart" .Severity}}
 <p>Assets needing patches counts assets; the other columns count patches on assets.</p>
 <table id="severities">
 <tr><th>Severity</th><th>Assets needing patches</th><th>Installed within SLA</th><th>Installed late</th><th>Overdue</th><th>Excepted</th><th>Not yet due</th></tr>
@@ -193,18 +194,7 @@ svg text { font-size: 13px; fill: #212121; }
 </table>
 
 <h2>Patches</h2>
-<p class="legend">{{range .PatchKey}}<span><i style="background:{{.Color}}"></i>{{.Words}}</span>{{end}}</p>
-<svg id="chart-patches" role="img" aria-label="assets per patch: installed, scheduled, missing, excepted" width="{{chartWidth}}" height="{{.Patch.Height}}" viewBox="0 0 {{chartWidth}} {{.Patch.Height}}">
-{{- range .Patch.Rows}}
-<g class="row" data-row="{{.Label}}" data-total="{{.Total}}">
-<text x="{{labelX}}" y="{{.TextY}}" text-anchor="end">{{.Label}}</text>
-{{- range .Segments}}
-<rect class="bar {{.Class}}" data-count="{{.Count}}" x="{{f .X}}" y="{{.Y}}" width="{{f .W}}" height="{{barHeight}}" fill="{{.Color}}"><title>{{.Title}}</title></rect>
-{{- end}}
-<text class="total" x="{{f .TotalX}}" y="{{.TextY}}">{{.Total}}</text>
-</g>
-{{- end}}
-</svg>
+{{template "chart" .Patch}}
 <table id="patches">
 <tr><th>Patch</th><th>Severity</th><th>Released</th><th>Due</th><th>Assets</th><th>Missing</th><th>Scheduled</th><th>Tested</th><th>Installed</th><th>Overdue</th><th>Excepted</th></tr>
 {{- range .Patches}}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/patchwave/patchwave/internal/goldenfile"
 	"github.com/patchwave/patchwave/internal/testrepo"
 	"github.com/patchwave/patchwave/policy"
 	"github.com/patchwave/patchwave/runner/audit/report"
@@ -289,23 +290,7 @@ func TestQuickstartGolden(t *testing.T) {
 // golden compares got with testdata/name, or rewrites it with -update.
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	file := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (run go test -update if the change is intended)\ngot:\n%s\nwant:\n%s", file, got, want)
-	}
+	goldenfile.Check(t, filepath.Join("testdata", name), got, *update)
 }
 
 // The JSON keeps the documented shape: format_version 1, the top-level
