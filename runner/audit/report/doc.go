@@ -21,6 +21,11 @@
 // one small file per stage instead of one record per stage run, so the
 // report's cost does not grow with the history's length.
 //
+// An exception that expired by At makes a repository invalid for validate,
+// plan and apply (it must be renewed or removed). The report reads such a
+// commit anyway: as of At the exception simply covers nothing, and its
+// pair is overdue. Any other error makes Compute fail, naming the problems.
+//
 // # Classification
 //
 // Which assets need which patch is the planner's answer (plan.Compute),

@@ -2,11 +2,14 @@ package report
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/go-git/go-git/v5"
 
+	"github.com/patchwave/patchwave/plan"
+	"github.com/patchwave/patchwave/policy"
 	"github.com/patchwave/patchwave/runner"
 	"github.com/patchwave/patchwave/runner/gitstore"
 )
@@ -145,11 +148,38 @@ func Compute(ctx context.Context, o Options) (*Report, error) {
 	if o.Dir != "" {
 		prefix += o.Dir + "/"
 	}
-	p, err := runner.Prepare(ctx, runner.Source{FS: fsys, Prefix: prefix}, runner.PrepareOptions{At: at})
+	src := runner.Source{FS: fsys, Prefix: prefix}
+	p, err := runner.Prepare(ctx, src, runner.PrepareOptions{At: at})
+	if errors.Is(err, runner.ErrInvalid) && onlyExpired(p.Problems) {
+		// An exception that expired by At makes the repository invalid
+		// for plan and apply (renew it or remove it); for the report it is
+		// a fact: it no longer covers its asset, which classify judges as
+		// of At. Load the repository as of before any expiry, and plan as
+		// of At as Prepare does.
+		if p, err = runner.Prepare(ctx, src, runner.PrepareOptions{At: time.Unix(0, 0).UTC()}); err == nil {
+			p.Plan = plan.Compute(plan.Input{Repo: p.Repo, State: p.State, At: at, Offline: true})
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("loading %s: %w", prefix, runner.WithProblems(p, err))
 	}
 	r := classify(p, at)
 	r.Branch, r.Commit, r.CommitTime = o.Branch, h.String(), when.UTC()
 	return r, nil
+}
+
+// onlyExpired reports whether the only errors of a repository are
+// exceptions expired as of the load's time.
+func onlyExpired(probs policy.Problems) bool {
+	expired := false
+	for _, pr := range probs {
+		if pr.Level != policy.LevelError {
+			continue
+		}
+		if pr.Code != "exception-expired" {
+			return false
+		}
+		expired = true
+	}
+	return expired
 }
