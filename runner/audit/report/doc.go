@@ -12,9 +12,14 @@
 // object per step, and of it only the header lines (first parent and
 // committer), never the message, a tree or a diff: PERF-NOTES.md measured
 // go-git's full commit decoding at 7 times git log, and tree diffs at
-// ~5 ms per commit. Everything else comes from that one commit's tree,
-// through gitstore.TreeFS and runner.Prepare (offline: no registry), as
-// of At: the policy, inventory, waves and exceptions in force then, and
+// ~5 ms per commit. Where git wrote a commit-graph file (git gc, git
+// commit-graph write: an auditor's clone), the walk reads commit times and
+// parents from it instead, with no object reads; commits newer than the
+// graph are read from their headers.
+//
+// Everything else comes from that one commit's tree, through
+// gitstore.TreeFS and runner.Prepare (offline: no registry), as of At:
+// the policy, inventory, waves and exceptions in force then, and
 // the recorded state (state/waves/W/S.json, one file per stage, with each
 // asset's result, before and after observations and time). The audit
 // records are not read: the state files carry the same per-asset results,
