@@ -48,7 +48,7 @@ func TestHTMLSelfContained(t *testing.T) {
 // (env CI set) a missing Chromium fails the test: .ci/run installs it.
 func chromium(t *testing.T) string {
 	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+	for _, name := range []string{"chromium", "google-chrome", "chromium-browser"} {
 		if p, err := exec.LookPath(name); err == nil {
 			return p
 		}
