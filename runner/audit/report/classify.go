@@ -73,7 +73,7 @@ func classify(p *runner.Prepared, at time.Time) *Report {
 			}
 		} else if e, ok := exceptions[pr]; ok {
 			row.Status = Excepted
-			row.Exception = &Exception{Reason: e.Reason, ApprovedBy: e.ApprovedBy, Expires: e.Expires.UTC()}
+			row.Exception = &Exception{Reason: e.Reason, ApprovedBy: append([]string{}, e.ApprovedBy...), Expires: e.Expires.UTC()}
 		} else if !row.Due.IsZero() && at.After(row.Due) {
 			row.Status = Overdue
 		} else {
