@@ -3,6 +3,7 @@ package report_test
 import (
 	"context"
 	"os"
+	"path"
 	"path/filepath"
 	"testing"
 	"time"
@@ -17,8 +18,9 @@ import (
 )
 
 // memoryHistory commits the quickstart's hosts and then the given state
-// files, each commit at its time, to a repository in memory.
-func memoryHistory(t *testing.T, commits ...map[string]*state.Stage) *git.Repository {
+// files, each commit at its time, to a repository in memory, in the
+// folder dir ("" for the top).
+func memoryHistory(t *testing.T, dir string, commits ...map[string]*state.Stage) *git.Repository {
 	t.Helper()
 	repo, err := git.Init(memory.NewStorage(), nil)
 	if err != nil {
@@ -30,7 +32,7 @@ func memoryHistory(t *testing.T, commits ...map[string]*state.Stage) *git.Reposi
 		if err != nil {
 			t.Fatal(err)
 		}
-		files[f] = data
+		files[path.Join(dir, f)] = data
 	}
 	store := gitstore.NewStore(repo)
 	who := object.Signature{Name: "t", Email: "t@example.com", When: time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)}
@@ -45,7 +47,7 @@ func memoryHistory(t *testing.T, commits ...map[string]*state.Stage) *git.Reposi
 			if err != nil {
 				t.Fatal(err)
 			}
-			files[state.StagePath(st.Wave, st.Stage)] = data
+			files[path.Join(dir, state.StagePath(st.Wave, st.Stage))] = data
 			who.When = st.Finished
 		}
 		if head, err = store.Commit(context.Background(), gitstore.CommitRequest{Branch: "main", Parent: head, Files: files, Message: "state", Author: who}); err != nil {
@@ -82,7 +84,7 @@ func TestClassifyEdgeCases(t *testing.T) {
 	t.Parallel()
 	canaryAt := time.Date(2026, 11, 26, 22, 30, 0, 0, time.UTC)
 	sudoOld, sudoNew := obs("sudo", "1.9.5p2-10.el9_3"), obs("sudo", "1.9.5p2-10.el9_6.1")
-	repo := memoryHistory(t, map[string]*state.Stage{
+	repo := memoryHistory(t, "", map[string]*state.Stage{
 		// The canary changed app-02 and then put it back (on_failure:
 		// rollback): "rolled-back" is not installed.
 		"canary": {Wave: "2026-11-security", Stage: "canary", Status: state.RolledBack, Started: canaryAt, Finished: canaryAt,
@@ -123,5 +125,26 @@ func TestClassifyEdgeCases(t *testing.T) {
 	}
 	if _, ok := got["lb-01 DSA-6015-1"]; ok {
 		t.Errorf("lb-01 is in the report before the stage that patched it: %+v", got["lb-01 DSA-6015-1"])
+	}
+}
+
+// A policy folder inside the repository (--dir fleet): policy and state
+// are read from there.
+func TestComputeInFolder(t *testing.T) {
+	t.Parallel()
+	canaryAt := time.Date(2026, 11, 26, 22, 30, 0, 0, time.UTC)
+	repo := memoryHistory(t, "fleet", map[string]*state.Stage{
+		"canary": {Wave: "2026-11-security", Stage: "canary", Status: state.Succeeded, Started: canaryAt, Finished: canaryAt,
+			Assets: map[string]*state.Asset{"app-02": {Result: "succeeded", Before: obs("sudo", "1.9.5p2-10.el9_3"), After: obs("sudo", "1.9.5p2-10.el9_6.1"), At: canaryAt}}},
+	})
+	r, err := report.Compute(context.Background(), report.Options{Repo: repo, Dir: "fleet", Branch: "main", At: canaryAt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Assets) != 10 || r.Overall.Late != 1 {
+		t.Errorf("%d rows, %d late: %+v", len(r.Assets), r.Overall.Late, r.Overall)
+	}
+	if _, err := report.Compute(context.Background(), report.Options{Repo: repo, Dir: "elsewhere", Branch: "main", At: canaryAt}); err == nil {
+		t.Error("a folder that does not exist: no error")
 	}
 }
