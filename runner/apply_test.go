@@ -26,21 +26,8 @@ import (
 
 func apply(t *testing.T, dir, hosts, at string) (*runner.ApplyResult, error) {
 	t.Helper()
-	repo, err := gitstore.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
 	when, _ := policy.ParseTime(at)
-	var reg driver.Registry
-	reg.Register("exec", func(d policy.Driver) (driver.Driver, error) {
-		return driverexec.New(d, driverexec.Options{Dir: dir, Env: append(os.Environ(), "PATCHWAVE_HOSTS_DIR="+hosts)})
-	})
-	var log strings.Builder
-	res, err := runner.Apply(context.Background(), runner.ApplyOptions{Repo: repo, Branch: "main", Now: func() time.Time { return when },
-		Drivers: &reg, Author: object.Signature{Name: "patchwave", Email: "patchwave@example.com"}, Log: &log,
-		Getenv: func(k string) string { return map[string]string{"CI": "true", "USER": "ci-bot"}[k] }})
-	t.Logf("apply at %s:\n%s", at, log.String())
-	return res, err
+	return testrepo.Apply(t, dir, hosts, when)
 }
 
 func TestApplyStages(t *testing.T) {

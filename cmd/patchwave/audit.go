@@ -22,7 +22,7 @@ never the working tree.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newAuditLogCmd(g, s), newAuditVerifyCmd(g, s))
+	cmd.AddCommand(newAuditLogCmd(g, s), newAuditVerifyCmd(g, s), newAuditReportCmd(g, s))
 	for _, c := range cmd.Commands() {
 		c.Args = usageArgs(c.Args)
 	}

@@ -4,14 +4,22 @@
 package testrepo
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/patchwave/patchwave/policy"
+	"github.com/patchwave/patchwave/runner"
 	"github.com/patchwave/patchwave/runner/audit"
+	"github.com/patchwave/patchwave/runner/driver"
+	driverexec "github.com/patchwave/patchwave/runner/driver/exec"
 	"github.com/patchwave/patchwave/runner/gitstore"
 )
 
@@ -92,4 +100,25 @@ func Records(t testing.TB, dir string) []audit.File {
 		t.Errorf("the audit chain of %s: %v", dir, errs)
 	}
 	return records
+}
+
+// Apply runs runner.Apply on branch main of the repository in dir as of
+// at, with the exec driver serving the simulated hosts kept in hosts, as
+// a CI job would (CI=true, USER=ci-bot), and logs what it did.
+func Apply(t testing.TB, dir, hosts string, at time.Time) (*runner.ApplyResult, error) {
+	t.Helper()
+	repo, err := gitstore.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reg driver.Registry
+	reg.Register("exec", func(d policy.Driver) (driver.Driver, error) {
+		return driverexec.New(d, driverexec.Options{Dir: dir, Env: append(os.Environ(), "PATCHWAVE_HOSTS_DIR="+hosts)})
+	})
+	var log strings.Builder
+	res, err := runner.Apply(context.Background(), runner.ApplyOptions{Repo: repo, Branch: "main", Now: func() time.Time { return at },
+		Drivers: &reg, Author: object.Signature{Name: "patchwave", Email: "patchwave@example.com"}, Log: &log,
+		Getenv: func(k string) string { return map[string]string{"CI": "true", "USER": "ci-bot"}[k] }})
+	t.Logf("apply at %s:\n%s", at.Format(time.RFC3339), log.String())
+	return res, err
 }
