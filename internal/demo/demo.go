@@ -4,7 +4,8 @@
 // the example needs, a "pull request" that adds the wave and is planned
 // against main, the merge, and apply at the times the stages become due;
 // then a reviewed rollback of the broad stage, planned, merged and
-// applied the same way, and audit verify. Hosts are SIMULATED: patchwave's folder-host command keeps their package
+// applied the same way, audit verify and the compliance report. Hosts are
+// SIMULATED: patchwave's folder-host command keeps their package
 // lists in files.
 package demo
 
@@ -38,6 +39,7 @@ import (
 	"github.com/patchwave/patchwave/plan/resolve"
 	"github.com/patchwave/patchwave/runner"
 	"github.com/patchwave/patchwave/runner/audit/history"
+	"github.com/patchwave/patchwave/runner/audit/report"
 	"github.com/patchwave/patchwave/runner/driver"
 	"github.com/patchwave/patchwave/runner/gitstore"
 )
@@ -150,6 +152,15 @@ func Run(ctx context.Context, o Options) (string, error) {
 	}
 	if len(problems) > 0 {
 		return fleet, fmt.Errorf("the demo's audit trail does not verify")
+	}
+	say("\n== patchwave audit report --at %s", rollbackTime)
+	at, _ := time.Parse(time.RFC3339, rollbackTime)
+	rep, err := report.Compute(ctx, report.Options{Repo: repo, Branch: "main", At: at})
+	if err != nil {
+		return fleet, err
+	}
+	if err := report.Markdown(o.Out, rep); err != nil {
+		return fleet, err
 	}
 	say("\nThe repository: %s\n  git -C %s log --format='%%h %%s%%n%%(trailers)'", fleet, fleet)
 	return fleet, nil
