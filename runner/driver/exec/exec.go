@@ -15,7 +15,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/patchwave/patchwave/plan/version"
 	"github.com/patchwave/patchwave/policy"
 	"github.com/patchwave/patchwave/runner/driver"
 )
@@ -189,36 +188,13 @@ func (x *execDriver) Rollback(ctx context.Context, t driver.Target, previous dri
 	return driver.Result{Observation: a.observation(), RebootRequired: a.RebootRequired}, nil
 }
 
-// reaches reports whether an answer shows every change's target: a
-// package at To or newer in the asset's version order, an image at To when
-// To is a digest.
+// reaches reports whether an answer shows every change's target.
 func reaches(t driver.Target, a *answer, changes []driver.Change) error {
 	var osName string
 	if t.Asset != nil {
 		osName = t.Asset.OS.Name
 	}
-	scheme, ordered := version.SchemeFor(osName)
-	for _, c := range changes {
-		if c.Kind == "image" {
-			if strings.HasPrefix(c.To, "sha256:") && a.Digest != c.To {
-				return fmt.Errorf("digest is %q (want %q)", a.Digest, c.To)
-			}
-			continue
-		}
-		got, ok := a.Packages[c.Name]
-		switch {
-		case !ok:
-			return fmt.Errorf("reports no version of %q (want %q)", c.Name, c.To)
-		case got == c.To:
-		case ordered:
-			if cmp, err := version.Compare(scheme, got, c.To); err != nil || cmp < 0 {
-				return fmt.Errorf("%q is %q (want %q)", c.Name, got, c.To)
-			}
-		default:
-			return fmt.Errorf("%q is %q (want %q)", c.Name, got, c.To)
-		}
-	}
-	return nil
+	return driver.Reaches(osName, a.observation(), changes)
 }
 
 // call runs the command once and returns its ok answer.
