@@ -55,6 +55,7 @@ groups, patches and rollout waves are CUE files in a git repository.
   plan       shows what the repository will do to the fleet, wave by wave
   status     shows where each wave, stage and asset stands
   apply      carries out what is due now and commits the record back
+  inventory  scan: collects hosts' facts through their drivers into assets/*.json
   demo       runs the whole loop on the embedded quickstart, on 127.0.0.1
   version    prints the version
 
@@ -82,6 +83,7 @@ flags or arguments). Commands list the codes they add.`,
 		newPlanCmd(g, s),
 		newStatusCmd(g, s),
 		newApplyCmd(g, s),
+		newInventoryCmd(g, s),
 		newFolderHostCmd(s),
 		newDemoCmd(s),
 		newVersionCmd(s),
