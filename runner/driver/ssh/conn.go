@@ -17,6 +17,7 @@ import (
 	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/patchwave/patchwave/runner/driver"
+	"github.com/patchwave/patchwave/runner/driver/internal/pkgcmd"
 )
 
 // Limits on what is kept of a remote command's output.
@@ -201,7 +202,7 @@ func (c *conn) run(ctx context.Context, command string, asRoot bool) (string, er
 	}
 	defer s.Close()
 	if asRoot && c.sudo {
-		command = "sudo -n sh -c " + shellQuote(command)
+		command = "sudo -n sh -c " + pkgcmd.ShellQuote(command)
 	}
 	var stdout capped
 	stdout.max = maxOutput
@@ -225,11 +226,6 @@ func (c *conn) run(ctx context.Context, command string, asRoot bool) (string, er
 }
 
 func (c *conn) close() { c.client.Close() }
-
-// shellQuote quotes s for a POSIX shell.
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
 
 func firstWord(s string) string {
 	if f := strings.Fields(s); len(f) > 0 {

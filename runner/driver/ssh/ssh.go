@@ -4,15 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/patchwave/patchwave/plan/version"
 	"github.com/patchwave/patchwave/policy"
 	"github.com/patchwave/patchwave/runner/driver"
+	"github.com/patchwave/patchwave/runner/driver/internal/pkgcmd"
 )
 
 // sshDriver patches hosts over ssh with their package manager.
@@ -47,7 +46,7 @@ func New(d policy.Driver, opts Options) (driver.Driver, error) {
 // session is one call's connection and the host's package manager.
 type session struct {
 	*conn
-	pm     *pkgManager
+	pm     *pkgcmd.Manager
 	osName string // decides the version order
 }
 
@@ -71,19 +70,19 @@ func (d *sshDriver) call(ctx context.Context, t driver.Target, action string, fn
 		s := &session{conn: c}
 		if t.Asset != nil {
 			s.osName = t.Asset.OS.Name
-			s.pm, _ = managerFor(s.osName)
+			s.pm, _ = pkgcmd.For(s.osName)
 		}
 		if s.pm == nil {
-			out, err := c.run(ctx, probe, false)
+			out, err := c.run(ctx, pkgcmd.Probe, false)
 			if err != nil {
 				return fmt.Errorf("finding the package manager: %w", err)
 			}
-			if s.pm, err = managerNamed(out); err != nil {
+			if s.pm, err = pkgcmd.Named(out); err != nil {
 				return driver.Permanent(err)
 			}
 		}
 		if _, ok := version.SchemeFor(s.osName); !ok {
-			s.osName = s.pm.osName
+			s.osName = s.pm.OSName
 		}
 		return fn(ctx, s)
 	}()
@@ -119,17 +118,13 @@ func (d *sshDriver) Apply(ctx context.Context, t driver.Target, changes []driver
 		if err != nil {
 			return err
 		}
-		var todo []pkgVersion
 		for _, c := range changes {
 			if c.Kind == driver.KindImage {
 				return driver.Permanent(fmt.Errorf("%q is an image: the ssh driver changes packages", c.Name))
 			}
-			if driver.Reaches(s.osName, before, []driver.Change{c}) != nil {
-				todo = append(todo, pkgVersion{c.Name, c.To})
-			}
 		}
-		if len(todo) > 0 {
-			if err := d.changing(ctx, s, func() error { return s.install(ctx, s.pm.upgrade, todo) }); err != nil {
+		if todo := pkgcmd.Todo(s.osName, before, changes); len(todo) > 0 {
+			if err := d.changing(ctx, s, func() error { return s.install(ctx, s.pm.Upgrade(todo)) }); err != nil {
 				return err
 			}
 		}
@@ -172,16 +167,15 @@ func (d *sshDriver) Rollback(ctx context.Context, t driver.Target, previous driv
 		if err != nil {
 			return err
 		}
-		todo := differing(now, previous)
-		if len(todo) > 0 {
-			if err := d.changing(ctx, s, func() error { return s.install(ctx, s.pm.downgrade, todo) }); err != nil {
+		if todo := pkgcmd.Differing(now, previous); len(todo) > 0 {
+			if err := d.changing(ctx, s, func() error { return s.install(ctx, s.pm.Downgrade(todo)) }); err != nil {
 				return err
 			}
 			if now, err = s.observe(ctx); err != nil {
 				return err
 			}
-			if left := differing(now, previous); len(left) > 0 {
-				return fmt.Errorf("after the rollback, %q is %q (want %q)", left[0].name, now.Packages[left[0].name], left[0].version)
+			if left := pkgcmd.Differing(now, previous); len(left) > 0 {
+				return fmt.Errorf("after the rollback, %q is %q (want %q)", left[0].Name, now.Packages[left[0].Name], left[0].Version)
 			}
 		}
 		res.Observation = now
@@ -189,17 +183,6 @@ func (d *sshDriver) Rollback(ctx context.Context, t driver.Target, previous driv
 		return err
 	})
 	return res, err
-}
-
-// differing lists the packages of want whose version now differs.
-func differing(now, want driver.Observation) []pkgVersion {
-	var out []pkgVersion
-	for _, name := range sortedKeys(want.Packages) {
-		if v := want.Packages[name]; now.Packages[name] != v {
-			out = append(out, pkgVersion{name, v})
-		}
-	}
-	return out
 }
 
 // changing runs the pre hooks, change, and the post hooks.
@@ -221,48 +204,46 @@ func (d *sshDriver) changing(ctx context.Context, s *session, change func() erro
 }
 
 func (s *session) observe(ctx context.Context) (driver.Observation, error) {
-	out, err := s.run(ctx, s.pm.observe, false)
+	out, err := s.run(ctx, s.pm.Observe, false)
 	if err != nil {
 		return driver.Observation{}, fmt.Errorf("listing packages: %w", err)
 	}
-	pkgs := s.pm.parse(out)
+	pkgs := s.pm.Parse(out)
 	if len(pkgs) == 0 {
 		return driver.Observation{}, errors.New("listing packages: the host reports none installed")
 	}
 	return driver.Observation{Packages: pkgs}, nil
 }
 
-// install runs the package manager's commands for pkgs. When it does
-// not know a version, it refreshes its package lists once and tries
-// again; a version still unknown is a permanent error.
-func (s *session) install(ctx context.Context, commands func([]pkgVersion) []string, pkgs []pkgVersion) error {
+// install runs a package manager command. When the manager does not
+// know a version, it refreshes its package lists once and tries again; a
+// version still unknown is a permanent error.
+func (s *session) install(ctx context.Context, command string) error {
 	attempt := func() error {
-		for _, c := range commands(pkgs) {
-			if _, err := s.run(ctx, c, true); err != nil {
-				return fmt.Errorf("%s: %w", firstWord(strings.TrimPrefix(c, "DEBIAN_FRONTEND=noninteractive ")), err)
-			}
+		if _, err := s.run(ctx, command, true); err != nil {
+			return fmt.Errorf("%s: %w", firstWord(strings.TrimPrefix(command, "DEBIAN_FRONTEND=noninteractive ")), err)
 		}
 		return nil
 	}
 	err := attempt()
 	var ee *exitError
-	if err == nil || !errors.As(err, &ee) || !s.pm.notFound.MatchString(ee.raw) {
+	if err == nil || !errors.As(err, &ee) || !s.pm.NotFound.MatchString(ee.raw) {
 		return err
 	}
-	if s.pm.refresh != "" {
-		if _, rerr := s.run(ctx, s.pm.refresh, true); rerr != nil {
+	if s.pm.Refresh != "" {
+		if _, rerr := s.run(ctx, s.pm.Refresh, true); rerr != nil {
 			return fmt.Errorf("%w; refreshing the package lists: %v", err, rerr)
 		}
 		err = attempt()
 	}
-	if err != nil && errors.As(err, &ee) && s.pm.notFound.MatchString(ee.raw) {
+	if err != nil && errors.As(err, &ee) && s.pm.NotFound.MatchString(ee.raw) {
 		return driver.Permanent(fmt.Errorf("the repositories do not offer the version: %w", err))
 	}
 	return err
 }
 
 func (s *session) rebootRequired(ctx context.Context) (bool, error) {
-	out, err := s.run(ctx, s.pm.rebootRequired, false)
+	out, err := s.run(ctx, s.pm.RebootRequired, false)
 	if err != nil {
 		return false, fmt.Errorf("checking whether a reboot is required: %w", err)
 	}
@@ -279,7 +260,7 @@ func (d *sshDriver) Reboot(ctx context.Context, t driver.Target) error {
 		if before, err = s.run(ctx, bootID, false); err != nil {
 			return fmt.Errorf("reading the boot id: %w", err)
 		}
-		detached := "nohup sh -c " + shellQuote("sleep 1; "+d.cfg.rebootCommand) + " >/dev/null 2>&1 &"
+		detached := "nohup sh -c " + pkgcmd.ShellQuote("sleep 1; "+d.cfg.rebootCommand) + " >/dev/null 2>&1 &"
 		_, err = s.run(ctx, detached, true)
 		return err
 	})
@@ -327,7 +308,3 @@ func (e *callError) Error() string {
 }
 
 func (e *callError) Unwrap() error { return e.err }
-
-func sortedKeys(m map[string]string) []string {
-	return slices.Sorted(maps.Keys(m))
-}

@@ -19,6 +19,7 @@ import (
 	"github.com/patchwave/patchwave/internal/e2ehost"
 	"github.com/patchwave/patchwave/policy"
 	"github.com/patchwave/patchwave/runner/driver"
+	"github.com/patchwave/patchwave/runner/driver/internal/pkgcmd"
 )
 
 func TestSettings(t *testing.T) {
@@ -72,7 +73,7 @@ func TestParseFacts(t *testing.T) {
 }
 
 func TestParseRPMQuery(t *testing.T) {
-	got := parseRPMQuery("bash\t5.1.8-9.el9\nkernel\t5.14.0-427.el9\nkernel\t5.14.0-503.el9\nkernel\t5.14.0-70.el9\ngpg-pubkey\tfd431d51-4ae0493b\nsudo\t1:1.9.5p2-10.el9_3\n")
+	got := pkgcmd.ParseRPMQuery("bash\t5.1.8-9.el9\nkernel\t5.14.0-427.el9\nkernel\t5.14.0-503.el9\nkernel\t5.14.0-70.el9\ngpg-pubkey\tfd431d51-4ae0493b\nsudo\t1:1.9.5p2-10.el9_3\n")
 	want := map[string]string{"bash": "5.1.8-9.el9", "kernel": "5.14.0-503.el9", "sudo": "1:1.9.5p2-10.el9_3"}
 	if len(got) != len(want) {
 		t.Fatalf("got %v, want %v", got, want)
