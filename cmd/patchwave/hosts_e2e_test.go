@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/patchwave/patchwave/plan/state"
 	"github.com/patchwave/patchwave/policy"
 	"github.com/patchwave/patchwave/runner/driver"
+	"github.com/patchwave/patchwave/runner/driver/ansible"
 	driverssh "github.com/patchwave/patchwave/runner/driver/ssh"
 )
 
@@ -195,7 +197,7 @@ func TestHostsE2ESSH(t *testing.T) {
 	start := time.Now()
 	res, err := d.(driver.Rollbacker).Rollback(context.Background(), driver.Target{ID: "bookworm-01", Asset: &policy.Asset{
 		IP: policy.StringList{h.IP}, OS: policy.OS{Family: "linux", Name: "debian", Version: "12"},
-	}}, driver.Observation(*before))
+	}}, *before)
 	if err != nil {
 		t.Fatalf("Rollback: %v", err)
 	}
@@ -267,5 +269,41 @@ func TestHostsE2EInventoryScan(t *testing.T) {
 	}
 	if again, _ := os.ReadFile(inv); string(again) != string(first) {
 		t.Errorf("a rescan of an unchanged host rewrote the file:\n%s\nwas:\n%s", again, first)
+	}
+}
+
+// TestHostsE2EAnsible is the same run through the ansible driver: plan,
+// apply with ansible-playbook, and the driver's Rollback with the
+// recorded before-state.
+func TestHostsE2EAnsible(t *testing.T) {
+	h := e2ehost.Start(t)
+	if _, err := exec.LookPath("ansible-playbook"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("ansible-playbook is not installed (.ci/run installs ansible)")
+		}
+		t.Skip("ansible-playbook is not installed")
+	}
+	t.Setenv(driverssh.DefaultKeyEnv, h.KeyFile)
+	dir := e2eRepo(t, h, "fleet", fmt.Sprintf("\t\ttype: \"ansible\"\n\t\tknown_hosts: %q\n\t\ttimeout: \"10m\"", h.KnownHosts))
+	before, took := e2ePlanApply(t, h, dir)
+	t.Logf("ansible driver: time per host: apply %v (host start %v)", took.Round(time.Millisecond), h.Started.Round(time.Millisecond))
+
+	d, err := ansible.New(policy.Driver{Name: "fleet", Type: "ansible", Settings: map[string]any{"type": "ansible", "known_hosts": h.KnownHosts}}, ansible.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	res, err := d.(driver.Rollbacker).Rollback(context.Background(), driver.Target{ID: "bookworm-01", Asset: &policy.Asset{
+		IP: policy.StringList{h.IP}, OS: policy.OS{Family: "linux", Name: "debian", Version: "12"},
+	}}, *before)
+	if err != nil {
+		t.Fatalf("Rollback: %v", err)
+	}
+	t.Logf("ansible driver: time per host: rollback %v", time.Since(start).Round(time.Millisecond))
+	pkgs := h.Packages(t)
+	for _, u := range h.Upgrades {
+		if pkgs[u.Package] != u.From || res.Packages[u.Package] != u.From {
+			t.Errorf("after rollback, dpkg-query reports %s %q and the driver %q, want %q", u.Package, pkgs[u.Package], res.Packages[u.Package], u.From)
+		}
 	}
 }

@@ -361,7 +361,7 @@ func (x *execDriver) lookPath() (string, error) {
 		}
 		return name, nil
 	}
-	pathList, ok := envValue(x.env, "PATH")
+	pathList, ok := driver.EnvValue(x.env, "PATH")
 	if !ok {
 		return "", fmt.Errorf("command %q: no PATH to look it up in", name)
 	}
@@ -377,16 +377,6 @@ func (x *execDriver) lookPath() (string, error) {
 		}
 	}
 	return "", fmt.Errorf("command %q: %w in PATH", name, fs.ErrNotExist)
-}
-
-// envValue returns the last value of key in env, as the command sees it.
-func envValue(env []string, key string) (string, bool) {
-	for i := len(env) - 1; i >= 0; i-- {
-		if k, v, ok := strings.Cut(env[i], "="); ok && k == key {
-			return v, true
-		}
-	}
-	return "", false
 }
 
 // callEnv describes the call in PATCHWAVE_* variables (see the package
