@@ -16,6 +16,7 @@ import (
 
 	"github.com/patchwave/patchwave/policy"
 	"github.com/patchwave/patchwave/runner/driver"
+	"github.com/patchwave/patchwave/runner/driver/internal/hostcfg"
 	"github.com/patchwave/patchwave/runner/driver/internal/pkgcmd"
 )
 
@@ -37,18 +38,11 @@ type Options struct {
 // ansibleDriver runs ansible-playbook with a generated inventory and
 // playbook.
 type ansibleDriver struct {
-	name          string
-	argv          []string
-	user          string
-	port          int
-	knownHosts    string
-	acceptUnknown bool
-	become        bool
-	pre, post     []string
-	timeout       time.Duration
-	keyEnv        string
-	dir           string
-	env           []string
+	hostcfg.Config
+	name string
+	argv []string
+	dir  string
+	env  []string
 }
 
 var (
@@ -58,84 +52,34 @@ var (
 	_ driver.BatchApplier = (*ansibleDriver)(nil)
 )
 
-const settingNames = "command, user, port, known_hosts, unknown_hosts, sudo, pre, post, timeout, key_env"
+const settingNames = "command, " + hostcfg.Names
 
 // New builds the ansible driver of a policy.drivers entry.
 func New(d policy.Driver, opts Options) (driver.Driver, error) {
-	a := &ansibleDriver{name: d.Name, argv: []string{"ansible-playbook"}, timeout: DefaultTimeout,
-		keyEnv: "PATCHWAVE_SSH_KEY", dir: opts.Dir, env: opts.Env}
+	a := &ansibleDriver{Config: hostcfg.Config{Timeout: DefaultTimeout, KeyEnv: hostcfg.DefaultKeyEnv},
+		name: d.Name, argv: []string{"ansible-playbook"}, dir: opts.Dir, env: opts.Env}
 	if a.env == nil {
 		a.env = os.Environ()
 	}
 	for key, v := range d.Settings {
-		var err error
-		switch key {
-		case "type":
-		case "command":
+		if key == "type" {
+			continue
+		}
+		known, err := a.Set(key, v, opts.Dir)
+		if !known {
+			if key != "command" {
+				return nil, fmt.Errorf("ansible driver: unknown setting %q (want %s)", key, settingNames)
+			}
 			a.argv, err = driver.StringList(v)
 			if err == nil && (len(a.argv) == 0 || a.argv[0] == "") {
 				err = errors.New("want a non-empty argv list, such as [\"ansible-playbook\"]")
 			}
-		case "user":
-			a.user, err = str(v)
-		case "port":
-			f, ok := v.(float64)
-			if i, isInt := v.(int); isInt {
-				f, ok = float64(i), true
-			}
-			if !ok || f != float64(int(f)) || f < 1 || f > 65535 {
-				err = fmt.Errorf("want a port number, got %v", v)
-			}
-			a.port = int(f)
-		case "known_hosts":
-			a.knownHosts, err = str(v)
-			if err == nil && !filepath.IsAbs(a.knownHosts) {
-				a.knownHosts = filepath.Join(opts.Dir, a.knownHosts)
-			}
-		case "unknown_hosts":
-			var s string
-			s, err = str(v)
-			if err == nil && s != "refuse" && s != "accept" {
-				err = fmt.Errorf("%q is not one of refuse, accept", s)
-			}
-			a.acceptUnknown = s == "accept"
-		case "sudo":
-			b, ok := v.(bool)
-			if !ok {
-				err = fmt.Errorf("want true or false, got %T", v)
-			}
-			a.become = b
-		case "pre":
-			a.pre, err = driver.StringList(v)
-		case "post":
-			a.post, err = driver.StringList(v)
-		case "timeout":
-			s, ok := v.(string)
-			if !ok {
-				err = fmt.Errorf("want a duration string such as \"30m\", got %T", v)
-				break
-			}
-			if a.timeout, err = policy.ParseDuration(s); err == nil && a.timeout <= 0 {
-				err = fmt.Errorf("%q must be more than 0", s)
-			}
-		case "key_env":
-			a.keyEnv, err = str(v)
-		default:
-			return nil, fmt.Errorf("ansible driver: unknown setting %q (want %s)", key, settingNames)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("ansible driver: %s: %w", key, err)
 		}
 	}
 	return a, nil
-}
-
-func str(v any) (string, error) {
-	s, ok := v.(string)
-	if !ok || s == "" {
-		return "", fmt.Errorf("want a non-empty string, got %T", v)
-	}
-	return s, nil
 }
 
 // host is one asset in a run: its inventory entry and, after the run,
@@ -363,7 +307,7 @@ func (a *ansibleDriver) play(ctx context.Context, hosts []*host, opts driver.Bat
 		return err
 	}
 	defer os.RemoveAll(work)
-	keyFile, _ := driver.EnvValue(a.env, a.keyEnv)
+	keyFile, _ := driver.EnvValue(a.env, a.KeyEnv)
 	inv, err := a.inventory(hosts, keyFile)
 	if err != nil {
 		return err
@@ -374,7 +318,7 @@ func (a *ansibleDriver) play(ctx context.Context, hosts []*host, opts driver.Bat
 	if err := os.WriteFile(filepath.Join(work, "playbook.yml"), playbook(opts), 0o600); err != nil {
 		return err
 	}
-	runCtx, cancel := context.WithTimeoutCause(ctx, a.timeout, errTimeout)
+	runCtx, cancel := context.WithTimeoutCause(ctx, a.Timeout, errTimeout)
 	defer cancel()
 	argv := append(append([]string{}, a.argv...), "-i", filepath.Join(work, "inventory.yml"), filepath.Join(work, "playbook.yml"))
 	cmd := osexec.CommandContext(runCtx, argv[0], argv[1:]...)
@@ -399,7 +343,7 @@ func (a *ansibleDriver) play(ctx context.Context, hosts []*host, opts driver.Bat
 		return ctx.Err()
 	}
 	if errors.Is(context.Cause(runCtx), errTimeout) {
-		return fmt.Errorf("ansible-playbook timed out after %v", a.timeout)
+		return fmt.Errorf("ansible-playbook timed out after %v", a.Timeout)
 	}
 	var rep report
 	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
@@ -431,10 +375,10 @@ func (a *ansibleDriver) inventory(hosts []*host, keyFile string) ([]byte, error)
 		return "[" + strings.Join(parts, ", ") + "]"
 	}
 	sshArgs := ""
-	if a.knownHosts != "" {
-		sshArgs += "-o UserKnownHostsFile=" + pkgcmd.ShellQuote(a.knownHosts) + " "
+	if a.KnownHosts != "" {
+		sshArgs += "-o UserKnownHostsFile=" + pkgcmd.ShellQuote(a.KnownHosts) + " "
 	}
-	if a.acceptUnknown {
+	if a.AcceptUnknown {
 		sshArgs += "-o StrictHostKeyChecking=accept-new"
 	} else {
 		sshArgs += "-o StrictHostKeyChecking=yes"
@@ -448,15 +392,15 @@ func (a *ansibleDriver) inventory(hosts []*host, keyFile string) ([]byte, error)
 			{"patchwave_observe", q(h.pm.Observe)},
 			{"patchwave_reboot_check", q(h.pm.RebootRequired)},
 			{"patchwave_command", q(h.command)},
-			{"patchwave_pre", list(a.pre)},
-			{"patchwave_post", list(a.post)},
-			{"ansible_become", strconv.FormatBool(a.become)},
+			{"patchwave_pre", list(a.Pre)},
+			{"patchwave_post", list(a.Post)},
+			{"ansible_become", strconv.FormatBool(a.Sudo)},
 		}
-		if a.user != "" {
-			vars = append(vars, [2]string{"ansible_user", q(a.user)})
+		if a.User != "" {
+			vars = append(vars, [2]string{"ansible_user", q(a.User)})
 		}
-		if a.port != 0 {
-			vars = append(vars, [2]string{"ansible_port", strconv.Itoa(a.port)})
+		if a.Port != 0 {
+			vars = append(vars, [2]string{"ansible_port", strconv.Itoa(a.Port)})
 		}
 		if keyFile != "" {
 			vars = append(vars, [2]string{"ansible_ssh_private_key_file", q(keyFile)})
@@ -586,15 +530,15 @@ func (t taskResult) err(pm *pkgcmd.Manager) error {
 	msg, _ := t.Msg.(string)
 	switch {
 	case t.Unreachable && (strings.Contains(msg, "Host key verification failed") || strings.Contains(msg, "Permission denied")):
-		return driver.Permanent(fmt.Errorf("unreachable: %s", quote(msg)))
+		return driver.Permanent(fmt.Errorf("unreachable: %s", hostcfg.Quote(msg)))
 	case t.Unreachable:
-		return fmt.Errorf("unreachable: %s", quote(msg))
+		return fmt.Errorf("unreachable: %s", hostcfg.Quote(msg))
 	}
 	var err error
 	if t.RC != nil {
 		err = fmt.Errorf("exit status %d%s", *t.RC, tail(t.Stderr))
 	} else {
-		err = errors.New(quote(msg))
+		err = errors.New(hostcfg.Quote(msg))
 	}
 	if pm.NotFound.MatchString(t.Stderr) {
 		return driver.Permanent(fmt.Errorf("the repositories do not offer the version: %w", err))
@@ -620,25 +564,8 @@ func (e *callError) Unwrap() error { return e.err }
 
 // tail quotes the last lines of a command's stderr for an error.
 func tail(s string) string {
-	var lines []string
-	for _, l := range strings.Split(s, "\n") {
-		if l = strings.TrimSpace(l); l != "" {
-			lines = append(lines, quote(l))
-		}
+	if l := hostcfg.LastLines(s, 5); l != "" {
+		return " (stderr: " + l + ")"
 	}
-	if len(lines) == 0 {
-		return ""
-	}
-	if len(lines) > 5 {
-		lines = lines[len(lines)-5:]
-	}
-	return " (stderr: " + strings.Join(lines, " | ") + ")"
-}
-
-func quote(s string) string {
-	s = strings.TrimSpace(s)
-	if r := []rune(s); len(r) > 300 {
-		s = string(r[:300]) + "..."
-	}
-	return strconv.Quote(s)
+	return ""
 }

@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,51 +28,15 @@ func requireAnsible(t *testing.T) {
 	}
 }
 
-// fleet is the test's live hosts and a known_hosts file of them.
-type fleet struct {
-	mu         sync.Mutex
-	knownHosts string
-	lines      map[*e2ehost.Host]string
-	keyFile    string
-}
-
-func newFleet(t *testing.T) *fleet {
-	return &fleet{knownHosts: filepath.Join(t.TempDir(), "known_hosts"), lines: map[*e2ehost.Host]string{}}
-}
-
-func (f *fleet) start(t *testing.T) *e2ehost.Host {
-	h := e2ehost.Start(t)
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.keyFile = h.KeyFile
-	f.lines[h] = h.KnownHostsLine
-	f.write(t)
-	t.Cleanup(func() {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		delete(f.lines, h)
-		f.write(t)
-	})
-	return h
-}
-
-func (f *fleet) write(t *testing.T) {
-	var b strings.Builder
-	for _, l := range f.lines {
-		b.WriteString(l + "\n")
-	}
-	if err := os.WriteFile(f.knownHosts, []byte(b.String()), 0o644); err != nil {
-		t.Error(err)
-	}
-}
-
-func (f *fleet) driver(t *testing.T, extra map[string]any) driver.Driver {
-	settings := map[string]any{"type": "ansible", "known_hosts": f.knownHosts, "timeout": "5m"}
+// newDriver builds an ansible driver for the fleet's hosts with extra
+// settings.
+func newDriver(t *testing.T, f *e2ehost.Fleet, extra map[string]any) driver.Driver {
+	settings := map[string]any{"type": "ansible", "known_hosts": f.KnownHosts, "timeout": "5m"}
 	for k, v := range extra {
 		settings[k] = v
 	}
 	d, err := New(policy.Driver{Name: "fleet", Type: "ansible", Settings: settings}, Options{
-		Env: append(os.Environ(), "PATCHWAVE_SSH_KEY="+e2ehostKey(t, f)),
+		Env: append(os.Environ(), "PATCHWAVE_SSH_KEY="+e2ehost.KeyFile()),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -81,40 +44,16 @@ func (f *fleet) driver(t *testing.T, extra map[string]any) driver.Driver {
 	return d
 }
 
-// e2ehostKey is the user key every host accepts; it exists once a host
-// has started, so a driver made before its first host still names it.
-func e2ehostKey(t *testing.T, f *fleet) string {
-	return filepath.Join(e2ehost.CacheDir(), "id_ed25519")
-}
-
-func hostCase(id string, h *e2ehost.Host) drivertest.Case {
-	start := driver.Observation{Packages: map[string]string{}}
-	var changes []driver.Change
-	for _, u := range h.Upgrades {
-		start.Packages[u.Package] = u.From
-		changes = append(changes, driver.Change{Patch: "DSA-TEST-1", Kind: driver.KindPackage, Name: u.Package, From: u.From, To: u.To})
-	}
-	return drivertest.Case{
-		Target: driver.Target{ID: id, Asset: &policy.Asset{
-			Hostname: id, IP: policy.StringList{h.IP}, Kind: "host",
-			OS: policy.OS{Family: "linux", Name: "debian", Version: "12"},
-		}},
-		Start:   start,
-		Changes: changes,
-		Inspect: func(t *testing.T) driver.Observation { return driver.Observation{Packages: h.Packages(t)} },
-	}
-}
-
 // TestConformance runs the driver suite through ansible-playbook against
 // real Debian hosts (internal/e2ehost).
 func TestConformance(t *testing.T) {
 	requireAnsible(t)
-	f := newFleet(t)
+	f := e2ehost.NewFleet(t)
 	drivertest.Run(t, drivertest.Harness{
-		Driver: func(t *testing.T) driver.Driver { return f.driver(t, nil) },
+		Driver: func(t *testing.T) driver.Driver { return newDriver(t, f, nil) },
 		Target: func(t *testing.T) drivertest.Case {
-			h := f.start(t)
-			return hostCase("bookworm-"+h.IP, h)
+			h := f.Start(t)
+			return h.Case("bookworm-" + h.IP)
 		},
 		Parallel: 4,
 	})
@@ -125,16 +64,15 @@ func TestConformance(t *testing.T) {
 // before the second.
 func TestApplyBatch(t *testing.T) {
 	requireAnsible(t)
-	f := newFleet(t)
+	f := e2ehost.NewFleet(t)
 	var items []driver.BatchItem
 	var hosts []*e2ehost.Host
 	for i := range 4 {
-		h := f.start(t)
+		h := f.Start(t)
 		hosts = append(hosts, h)
-		c := hostCase("host-"+string(rune('a'+i)), h)
-		items = append(items, driver.BatchItem{Target: c.Target, Changes: c.Changes})
+		items = append(items, driver.BatchItem{Target: h.Target("host-" + string(rune('a'+i))), Changes: h.Changes("DSA-TEST-1")})
 	}
-	d := f.driver(t, nil).(driver.BatchApplier)
+	d := newDriver(t, f, nil).(driver.BatchApplier)
 	start := time.Now()
 	res, err := d.ApplyBatch(t.Context(), items, driver.BatchOptions{Serial: 2, MaxFailPercentage: 0})
 	if err != nil {
@@ -160,17 +98,16 @@ func TestApplyBatch(t *testing.T) {
 	// first serial group fails, so the second never starts.
 	items, hosts = nil, nil
 	for i := range 4 {
-		h := f.start(t)
+		h := f.Start(t)
 		hosts = append(hosts, h)
-		c := hostCase("host-"+string(rune('e'+i)), h)
-		items = append(items, driver.BatchItem{Target: c.Target, Changes: c.Changes})
+		items = append(items, driver.BatchItem{Target: h.Target("host-" + string(rune('e'+i))), Changes: h.Changes("DSA-TEST-1")})
 		if i < 2 {
 			if err := os.WriteFile(filepath.Join(h.Root, "fail-hook"), nil, 0o644); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
-	d = f.driver(t, map[string]any{"pre": []any{"test ! -e /fail-hook"}}).(driver.BatchApplier)
+	d = newDriver(t, f, map[string]any{"pre": []any{"test ! -e /fail-hook"}}).(driver.BatchApplier)
 	res, err = d.ApplyBatch(t.Context(), items, driver.BatchOptions{Serial: 2, MaxFailPercentage: 0})
 	if err != nil {
 		t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/patchwave/patchwave/runner/driver"
+	"github.com/patchwave/patchwave/runner/driver/internal/hostcfg"
 	"github.com/patchwave/patchwave/runner/driver/internal/pkgcmd"
 )
 
@@ -24,7 +25,6 @@ import (
 const (
 	maxOutput   = 64 << 20
 	stderrLines = 5
-	maxQuoted   = 300
 )
 
 // address is where the asset's sshd listens: its first ip, else its
@@ -32,10 +32,10 @@ const (
 func (c *config) address(t driver.Target) (string, error) {
 	if t.Asset != nil {
 		if len(t.Asset.IP) > 0 && t.Asset.IP[0] != "" {
-			return net.JoinHostPort(t.Asset.IP[0], strconv.Itoa(c.port)), nil
+			return net.JoinHostPort(t.Asset.IP[0], strconv.Itoa(c.Port)), nil
 		}
 		if t.Asset.Hostname != "" {
-			return net.JoinHostPort(t.Asset.Hostname, strconv.Itoa(c.port)), nil
+			return net.JoinHostPort(t.Asset.Hostname, strconv.Itoa(c.Port)), nil
 		}
 	}
 	return "", driver.Permanent(errors.New("the asset has neither ip nor hostname to connect to"))
@@ -66,7 +66,7 @@ func (d *sshDriver) dial(ctx context.Context, t driver.Target) (*conn, error) {
 	}
 	var keyErr error
 	cfg := &gossh.ClientConfig{
-		User: d.cfg.user,
+		User: d.cfg.User,
 		Auth: auth,
 		HostKeyCallback: func(host string, remote net.Addr, key gossh.PublicKey) error {
 			keyErr = hostKeys(host, remote, key)
@@ -96,17 +96,17 @@ func (d *sshDriver) dial(ctx context.Context, t driver.Target) (*conn, error) {
 		case !stopped:
 			return nil, fmt.Errorf("connecting to %s: no ssh handshake within %v", addr, d.cfg.connectTimeout)
 		case errors.As(keyErr, &ke) && len(ke.Want) == 0:
-			return nil, driver.Permanent(fmt.Errorf("host key of %s is unknown (not in %q): add it there, or set unknown_hosts: \"accept\"", addr, d.cfg.knownHosts))
+			return nil, driver.Permanent(fmt.Errorf("host key of %s is unknown (not in %q): add it there, or set unknown_hosts: \"accept\"", addr, d.cfg.KnownHosts))
 		case errors.As(keyErr, &ke):
-			return nil, driver.Permanent(fmt.Errorf("host key of %s does not match the one in %q (line %d): refusing to connect", addr, d.cfg.knownHosts, ke.Want[0].Line))
+			return nil, driver.Permanent(fmt.Errorf("host key of %s does not match the one in %q (line %d): refusing to connect", addr, d.cfg.KnownHosts, ke.Want[0].Line))
 		case keyErr != nil:
 			return nil, driver.Permanent(fmt.Errorf("checking the host key of %s: %w", addr, keyErr))
 		case strings.Contains(err.Error(), "unable to authenticate"):
-			return nil, driver.Permanent(fmt.Errorf("%s refused the credentials of user %q", addr, d.cfg.user))
+			return nil, driver.Permanent(fmt.Errorf("%s refused the credentials of user %q", addr, d.cfg.User))
 		}
 		return nil, fmt.Errorf("ssh handshake with %s: %w", addr, err)
 	}
-	return &conn{client: gossh.NewClient(sc, chans, reqs), sudo: d.cfg.sudo}, nil
+	return &conn{client: gossh.NewClient(sc, chans, reqs), sudo: d.cfg.Sudo}, nil
 }
 
 // auth gathers the credentials: the key file named by the key_env
@@ -115,23 +115,23 @@ func (d *sshDriver) dial(ctx context.Context, t driver.Target) (*conn, error) {
 func (d *sshDriver) auth() ([]gossh.AuthMethod, func(), error) {
 	var methods []gossh.AuthMethod
 	closer := func() {}
-	if path := d.getenv(d.cfg.keyEnv); path != "" {
+	if path := d.getenv(d.cfg.KeyEnv); path != "" {
 		pem, err := os.ReadFile(path)
 		if err != nil {
-			return nil, nil, driver.Permanent(fmt.Errorf("reading the key file named by %s: %w", d.cfg.keyEnv, errors.Unwrap(err)))
+			return nil, nil, driver.Permanent(fmt.Errorf("reading the key file named by %s: %w", d.cfg.KeyEnv, errors.Unwrap(err)))
 		}
 		signer, err := gossh.ParsePrivateKey(pem)
 		var missing *gossh.PassphraseMissingError
 		if errors.As(err, &missing) {
-			pass := d.getenv(d.cfg.keyEnv + "_PASSPHRASE")
+			pass := d.getenv(d.cfg.KeyEnv + "_PASSPHRASE")
 			if pass == "" {
-				return nil, nil, driver.Permanent(fmt.Errorf("the key file named by %s is encrypted: set %s_PASSPHRASE", d.cfg.keyEnv, d.cfg.keyEnv))
+				return nil, nil, driver.Permanent(fmt.Errorf("the key file named by %s is encrypted: set %s_PASSPHRASE", d.cfg.KeyEnv, d.cfg.KeyEnv))
 			}
 			signer, err = gossh.ParsePrivateKeyWithPassphrase(pem, []byte(pass))
 		}
 		if err != nil {
 			// The parser's message does not quote the key.
-			return nil, nil, driver.Permanent(fmt.Errorf("the key file named by %s: %w", d.cfg.keyEnv, err))
+			return nil, nil, driver.Permanent(fmt.Errorf("the key file named by %s: %w", d.cfg.KeyEnv, err))
 		}
 		methods = append(methods, gossh.PublicKeys(signer))
 	}
@@ -147,7 +147,7 @@ func (d *sshDriver) auth() ([]gossh.AuthMethod, func(), error) {
 		}
 	}
 	if len(methods) == 0 {
-		return nil, nil, driver.Permanent(fmt.Errorf("no ssh credentials: set %s to a private key file, or SSH_AUTH_SOCK to an agent", d.cfg.keyEnv))
+		return nil, nil, driver.Permanent(fmt.Errorf("no ssh credentials: set %s to a private key file, or SSH_AUTH_SOCK to an agent", d.cfg.KeyEnv))
 	}
 	return methods, closer, nil
 }
@@ -155,17 +155,17 @@ func (d *sshDriver) auth() ([]gossh.AuthMethod, func(), error) {
 // hostKeyCallback checks host keys against known_hosts; unknown hosts
 // pass only with unknown_hosts: "accept", and a changed key never does.
 func (d *sshDriver) hostKeyCallback() (gossh.HostKeyCallback, error) {
-	check, err := knownhosts.New(d.cfg.knownHosts)
-	if errors.Is(err, fs.ErrNotExist) && d.cfg.acceptUnknown {
+	check, err := knownhosts.New(d.cfg.KnownHosts)
+	if errors.Is(err, fs.ErrNotExist) && d.cfg.AcceptUnknown {
 		return func(string, net.Addr, gossh.PublicKey) error { return nil }, nil
 	}
 	if err != nil {
-		return nil, driver.Permanent(fmt.Errorf("known_hosts %q: %w", d.cfg.knownHosts, errors.Unwrap(err)))
+		return nil, driver.Permanent(fmt.Errorf("known_hosts %q: %w", d.cfg.KnownHosts, errors.Unwrap(err)))
 	}
 	return func(host string, remote net.Addr, key gossh.PublicKey) error {
 		err := check(host, remote, key)
 		var ke *knownhosts.KeyError
-		if errors.As(err, &ke) && len(ke.Want) == 0 && d.cfg.acceptUnknown {
+		if errors.As(err, &ke) && len(ke.Want) == 0 && d.cfg.AcceptUnknown {
 			return nil
 		}
 		return err
@@ -216,11 +216,11 @@ func (c *conn) run(ctx context.Context, command string, asRoot bool) (string, er
 	var ee *gossh.ExitError
 	switch {
 	case errors.As(err, &ee):
-		return stdout.String(), &exitError{status: ee.ExitStatus(), stderr: lastLines(stderr.String()), raw: stderr.String()}
+		return stdout.String(), &exitError{status: ee.ExitStatus(), stderr: hostcfg.LastLines(stderr.String(), stderrLines), raw: stderr.String()}
 	case err != nil:
-		return "", fmt.Errorf("running %s: %w", quote(firstWord(command)), err)
+		return "", fmt.Errorf("running %s: %w", hostcfg.Quote(firstWord(command)), err)
 	case stdout.over:
-		return "", fmt.Errorf("%s printed more than %d bytes", quote(firstWord(command)), maxOutput)
+		return "", fmt.Errorf("%s printed more than %d bytes", hostcfg.Quote(firstWord(command)), maxOutput)
 	}
 	return stdout.String(), nil
 }
@@ -232,29 +232,6 @@ func firstWord(s string) string {
 		return f[0]
 	}
 	return s
-}
-
-// quote shortens s for an error message and quotes it.
-func quote(s string) string {
-	s = strings.TrimSpace(s)
-	if r := []rune(s); len(r) > maxQuoted {
-		s = string(r[:maxQuoted]) + "..."
-	}
-	return strconv.Quote(s)
-}
-
-// lastLines quotes the last non-empty lines of s, joined by " | ".
-func lastLines(s string) string {
-	var lines []string
-	for _, l := range strings.Split(s, "\n") {
-		if l = strings.TrimSpace(l); l != "" {
-			lines = append(lines, quote(l))
-		}
-	}
-	if len(lines) > stderrLines {
-		lines = lines[len(lines)-stderrLines:]
-	}
-	return strings.Join(lines, " | ")
 }
 
 // capped keeps up to max bytes of what is written: the head, or with

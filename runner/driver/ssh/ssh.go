@@ -11,6 +11,7 @@ import (
 	"github.com/patchwave/patchwave/plan/version"
 	"github.com/patchwave/patchwave/policy"
 	"github.com/patchwave/patchwave/runner/driver"
+	"github.com/patchwave/patchwave/runner/driver/internal/hostcfg"
 	"github.com/patchwave/patchwave/runner/driver/internal/pkgcmd"
 )
 
@@ -56,7 +57,7 @@ func (d *sshDriver) call(ctx context.Context, t driver.Target, action string, fn
 	if err := ctx.Err(); err != nil {
 		return d.fail(t, action, err)
 	}
-	ctx, cancel := context.WithTimeoutCause(ctx, d.cfg.timeout, errTimeout)
+	ctx, cancel := context.WithTimeoutCause(ctx, d.cfg.Timeout, errTimeout)
 	defer cancel()
 	err := func() error {
 		c, err := d.dial(ctx, t)
@@ -87,7 +88,7 @@ func (d *sshDriver) call(ctx context.Context, t driver.Target, action string, fn
 		return fn(ctx, s)
 	}()
 	if err != nil && errors.Is(context.Cause(ctx), errTimeout) && !errors.Is(err, errTimeout) {
-		err = fmt.Errorf("timed out after %v: %w", d.cfg.timeout, err)
+		err = fmt.Errorf("timed out after %v: %w", d.cfg.Timeout, err)
 	}
 	if err != nil {
 		return d.fail(t, action, err)
@@ -187,17 +188,17 @@ func (d *sshDriver) Rollback(ctx context.Context, t driver.Target, previous driv
 
 // changing runs the pre hooks, change, and the post hooks.
 func (d *sshDriver) changing(ctx context.Context, s *session, change func() error) error {
-	for _, h := range d.cfg.pre {
+	for _, h := range d.cfg.Pre {
 		if _, err := s.run(ctx, h, false); err != nil {
-			return fmt.Errorf("pre hook %s: %w", quote(h), err)
+			return fmt.Errorf("pre hook %s: %w", hostcfg.Quote(h), err)
 		}
 	}
 	if err := change(); err != nil {
 		return err
 	}
-	for _, h := range d.cfg.post {
+	for _, h := range d.cfg.Post {
 		if _, err := s.run(ctx, h, false); err != nil {
-			return fmt.Errorf("post hook %s: %w", quote(h), err)
+			return fmt.Errorf("post hook %s: %w", hostcfg.Quote(h), err)
 		}
 	}
 	return nil

@@ -85,12 +85,12 @@ func TestParseRPMQuery(t *testing.T) {
 	}
 }
 
-// oneHost starts a host and returns a driver factory for it and its case.
+// oneHost starts a host and returns it, a driver factory for it, and it
+// as a target.
 func oneHost(t *testing.T) (*e2ehost.Host, func(extra map[string]any) driver.Driver, driver.Target) {
-	f := newFleet(t)
-	h := f.start(t)
-	c := hostCase(t, "bookworm-01", h)
-	return h, func(extra map[string]any) driver.Driver { return f.driver(t, extra) }, c.Target
+	f := e2ehost.NewFleet(t)
+	h := f.Start(t)
+	return h, func(extra map[string]any) driver.Driver { return newDriver(t, f, extra) }, h.Target("bookworm-01")
 }
 
 func TestRefusals(t *testing.T) {
@@ -169,10 +169,7 @@ func TestHooks(t *testing.T) {
 		"pre":  []any{"echo pre >> /hooks.log"},
 		"post": []any{"echo post $(dpkg-query -W -f='${Version}' " + h.Upgrades[0].Package + ") >> /hooks.log"},
 	})
-	var changes []driver.Change
-	for _, u := range h.Upgrades {
-		changes = append(changes, driver.Change{Patch: "X", Kind: driver.KindPackage, Name: u.Package, From: u.From, To: u.To})
-	}
+	changes := h.Changes("X")
 	for range 2 {
 		if _, err := d.Apply(context.Background(), target, changes); err != nil {
 			t.Fatal(err)
