@@ -39,7 +39,7 @@ section "e2e hosts: the cached bookworm root (cold: debootstrap, 2-5 minutes; th
 go test -count=1 -run '^TestStart$' ./internal/e2ehost/
 
 section "go test -race"
-go test -race -count=1 ./...
+go test -race -count=1 -timeout 30m ./...
 
 section "without the race detector: 100k assets, and kill -9 at 20 points of apply"
 go test -count=1 -run 'TestMarkdown100k' ./runner/
