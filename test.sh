@@ -45,8 +45,9 @@ section "without the race detector: 100k assets, and kill -9 at 20 points of app
 go test -count=1 -run 'TestMarkdown100k' ./runner/
 go test -count=1 -run 'TestCrashAndResume' ./cmd/patchwave/
 
-section "e2e hosts: time per host (ssh driver, inventory scan)"
-go test -count=1 -v -run '^TestHostsE2E' ./cmd/patchwave/ | grep -E 'time per host|^(--- |ok|FAIL|PASS)'
+section "e2e hosts: time per host (ssh and ansible drivers, inventory scan, an ansible batch)"
+go test -count=1 -v -run '^(TestHostsE2E.*|TestApplyBatch)$' ./cmd/patchwave/ ./runner/driver/ansible/ |
+	grep -E 'time per host|^(--- |ok|FAIL|PASS)'
 
 section "fuzz FuzzLoad (20s)"
 # -fuzzminimizetime keeps the short run fuzzing instead of minimizing
