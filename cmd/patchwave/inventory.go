@@ -17,6 +17,9 @@ func newInventoryCmd(g *globalOptions, s streams) *cobra.Command {
 		Long: `Commands that read the fleet into the inventory under assets/.
 
 Exit codes: 0 success; 1 failure; 3 usage.`,
+		// Runnable, so that an unknown subcommand is a usage error (the
+		// root checks its arguments) rather than help.
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	cmd.AddCommand(newInventoryScanCmd(g, s))
 	return cmd
