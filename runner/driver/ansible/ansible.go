@@ -173,10 +173,8 @@ func (a *ansibleDriver) ApplyBatch(ctx context.Context, items []driver.BatchItem
 	return a.change(ctx, "apply", len(items), opts,
 		func(i int) driver.Target { return items[i].Target },
 		func(i int, h *host) (string, error) {
-			for _, c := range items[i].Changes {
-				if c.Kind == driver.KindImage {
-					return "", driver.Permanent(fmt.Errorf("%q is an image: the ansible driver changes packages", c.Name))
-				}
+			if err := pkgcmd.CheckChanges(h.observed, items[i].Changes); err != nil {
+				return "", err
 			}
 			if todo := pkgcmd.Todo(h.osName, h.observed, items[i].Changes); len(todo) > 0 {
 				return withRefresh(h.pm, h.pm.Upgrade(todo)), nil

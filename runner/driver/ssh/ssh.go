@@ -119,10 +119,8 @@ func (d *sshDriver) Apply(ctx context.Context, t driver.Target, changes []driver
 		if err != nil {
 			return err
 		}
-		for _, c := range changes {
-			if c.Kind == driver.KindImage {
-				return driver.Permanent(fmt.Errorf("%q is an image: the ssh driver changes packages", c.Name))
-			}
+		if err := pkgcmd.CheckChanges(before, changes); err != nil {
+			return err
 		}
 		if todo := pkgcmd.Todo(s.osName, before, changes); len(todo) > 0 {
 			if err := d.changing(ctx, s, func() error { return s.install(ctx, s.pm.Upgrade(todo)) }); err != nil {

@@ -148,6 +148,13 @@ func TestRefusals(t *testing.T) {
 		}
 	})
 
+	t.Run("a package the host does not have", func(t *testing.T) {
+		_, err := newDriver(nil).Apply(ctx, target, []driver.Change{{Patch: "X", Kind: driver.KindPackage, Name: "openssl", From: "3.0.17-1~deb12u2", To: "3.0.17-1~deb12u3"}})
+		if err == nil || !driver.IsPermanent(err) || !strings.Contains(err.Error(), `"openssl" is not installed`) {
+			t.Fatalf("Apply: %v, want a permanent error saying it is not installed", err)
+		}
+	})
+
 	t.Run("a version no repository offers", func(t *testing.T) {
 		d := newDriver(nil)
 		_, err := d.Apply(ctx, target, []driver.Change{{Patch: "X", Kind: driver.KindPackage, Name: h.Upgrades[0].Package, From: h.Upgrades[0].From, To: "99:1.0-1"}})

@@ -2,6 +2,7 @@ package pkgcmd
 
 import (
 	"errors"
+	"fmt"
 	"maps"
 	"regexp"
 	"slices"
@@ -148,6 +149,21 @@ func ParseRPMQuery(out string) map[string]string {
 // ShellQuote quotes s for a POSIX shell.
 func ShellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// CheckChanges refuses changes a package manager cannot make: images,
+// and packages the host does not have (upgrades never install), with a
+// permanent error, since trying again cannot help.
+func CheckChanges(o driver.Observation, changes []driver.Change) error {
+	for _, c := range changes {
+		if c.Kind == driver.KindImage {
+			return driver.Permanent(fmt.Errorf("%q is an image: this driver changes packages", c.Name))
+		}
+		if _, ok := o.Packages[c.Name]; !ok {
+			return driver.Permanent(fmt.Errorf("%q is not installed: a patch upgrades installed packages only", c.Name))
+		}
+	}
+	return nil
 }
 
 // Todo lists the changes whose package the observation shows below its
