@@ -14,6 +14,7 @@ import (
 	"time"
 
 	gossh "golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
 	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/patchwave/patchwave/internal/e2ehost"
@@ -238,4 +239,55 @@ func otherKey(t *testing.T, path string) gossh.PublicKey {
 		t.Fatal(err)
 	}
 	return k
+}
+
+// TestAgentAuth logs in with a key held only by an ssh agent (x/crypto's
+// agent keyring, served on a unix socket as ssh-agent would).
+func TestAgentAuth(t *testing.T) {
+	e2ehost.Require(t)
+	_, newDriver, target := oneHost(t)
+	pemBytes, err := os.ReadFile(e2ehost.KeyFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := gossh.ParseRawPrivateKey(pemBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyring := agent.NewKeyring()
+	if err := keyring.Add(agent.AddedKey{PrivateKey: key}); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(t.TempDir(), "agent.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				agent.ServeAgent(keyring, c)
+			}()
+		}
+	}()
+	d := newDriver(nil)
+	d.(*sshDriver).getenv = func(k string) string {
+		if k == "SSH_AUTH_SOCK" {
+			return sock
+		}
+		return ""
+	}
+	o, err := d.Observe(context.Background(), target)
+	if err != nil {
+		t.Fatalf("Observe with the agent: %v", err)
+	}
+	if len(o.Packages) == 0 {
+		t.Error("Observe with the agent reports no packages")
+	}
 }
