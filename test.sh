@@ -32,12 +32,22 @@ fi
 section "go vet"
 go vet ./...
 
+section "e2e hosts: the cached bookworm root (cold: debootstrap, 2-5 minutes; then about a second)"
+# Built once under $PATCHWAVE_E2E_CACHE (default /var/cache/patchwave-e2e)
+# before the parallel test run, so no package waits on the build. Needs
+# root, debootstrap, sshd and ip: skipped without them, except under CI.
+go test -count=1 -run '^TestStart$' ./internal/e2ehost/
+
 section "go test -race"
-go test -race -count=1 ./...
+go test -race -count=1 -timeout 30m ./...
 
 section "without the race detector: 100k assets, and kill -9 at 20 points of apply"
 go test -count=1 -run 'TestMarkdown100k' ./runner/
 go test -count=1 -run 'TestCrashAndResume' ./cmd/patchwave/
+
+section "e2e hosts: time per host (ssh and ansible drivers, inventory scan, an ansible batch)"
+go test -count=1 -v -run '^(TestHostsE2E.*|TestApplyBatch)$' ./cmd/patchwave/ ./runner/driver/ansible/ |
+	grep -E 'time per host|^(--- |ok|FAIL|PASS)'
 
 section "fuzz FuzzLoad (20s)"
 # -fuzzminimizetime keeps the short run fuzzing instead of minimizing

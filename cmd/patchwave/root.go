@@ -57,6 +57,7 @@ groups, patches and rollout waves are CUE files in a git repository.
   apply      carries out what is due now and commits the record back
   rollback   puts assets back to what they ran before a wave (break-glass)
   audit      reads the git history for auditors: log, verify, report
+  inventory  scan: collects hosts' facts through their drivers into assets/*.json
   demo       runs the whole loop on the embedded quickstart, on 127.0.0.1
   version    prints the version
 
@@ -86,6 +87,7 @@ flags or arguments). Commands list the codes they add.`,
 		newApplyCmd(g, s),
 		newRollbackCmd(g, s),
 		newAuditCmd(g, s),
+		newInventoryCmd(g, s),
 		newFolderHostCmd(s),
 		newDemoCmd(s),
 		newVersionCmd(s),

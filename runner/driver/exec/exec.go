@@ -15,7 +15,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/patchwave/patchwave/plan/version"
 	"github.com/patchwave/patchwave/policy"
 	"github.com/patchwave/patchwave/runner/driver"
 )
@@ -189,36 +188,13 @@ func (x *execDriver) Rollback(ctx context.Context, t driver.Target, previous dri
 	return driver.Result{Observation: a.observation(), RebootRequired: a.RebootRequired}, nil
 }
 
-// reaches reports whether an answer shows every change's target: a
-// package at To or newer in the asset's version order, an image at To when
-// To is a digest.
+// reaches reports whether an answer shows every change's target.
 func reaches(t driver.Target, a *answer, changes []driver.Change) error {
 	var osName string
 	if t.Asset != nil {
 		osName = t.Asset.OS.Name
 	}
-	scheme, ordered := version.SchemeFor(osName)
-	for _, c := range changes {
-		if c.Kind == "image" {
-			if strings.HasPrefix(c.To, "sha256:") && a.Digest != c.To {
-				return fmt.Errorf("digest is %q (want %q)", a.Digest, c.To)
-			}
-			continue
-		}
-		got, ok := a.Packages[c.Name]
-		switch {
-		case !ok:
-			return fmt.Errorf("reports no version of %q (want %q)", c.Name, c.To)
-		case got == c.To:
-		case ordered:
-			if cmp, err := version.Compare(scheme, got, c.To); err != nil || cmp < 0 {
-				return fmt.Errorf("%q is %q (want %q)", c.Name, got, c.To)
-			}
-		default:
-			return fmt.Errorf("%q is %q (want %q)", c.Name, got, c.To)
-		}
-	}
-	return nil
+	return driver.Reaches(osName, a.observation(), changes)
 }
 
 // call runs the command once and returns its ok answer.
@@ -385,7 +361,7 @@ func (x *execDriver) lookPath() (string, error) {
 		}
 		return name, nil
 	}
-	pathList, ok := envValue(x.env, "PATH")
+	pathList, ok := driver.EnvValue(x.env, "PATH")
 	if !ok {
 		return "", fmt.Errorf("command %q: no PATH to look it up in", name)
 	}
@@ -401,16 +377,6 @@ func (x *execDriver) lookPath() (string, error) {
 		}
 	}
 	return "", fmt.Errorf("command %q: %w in PATH", name, fs.ErrNotExist)
-}
-
-// envValue returns the last value of key in env, as the command sees it.
-func envValue(env []string, key string) (string, bool) {
-	for i := len(env) - 1; i >= 0; i-- {
-		if k, v, ok := strings.Cut(env[i], "="); ok && k == key {
-			return v, true
-		}
-	}
-	return "", false
 }
 
 // callEnv describes the call in PATCHWAVE_* variables (see the package
