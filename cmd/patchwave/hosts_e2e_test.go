@@ -15,14 +15,15 @@ import (
 	"github.com/patchwave/patchwave/internal/testrepo"
 	"github.com/patchwave/patchwave/plan/state"
 	"github.com/patchwave/patchwave/policy"
-	"github.com/patchwave/patchwave/runner/driver"
-	"github.com/patchwave/patchwave/runner/driver/ansible"
 	driverssh "github.com/patchwave/patchwave/runner/driver/ssh"
 )
 
 // e2eAt is the time the end-to-end tests plan and apply at: after the
 // test patch's release, in no freeze.
 const e2eAt = "2026-11-26T12:00:00Z"
+
+// e2eRollbackAt is when the end-to-end tests roll the host back.
+const e2eRollbackAt = "2026-11-26T13:00:00Z"
 
 // e2eRepo writes a policy repository for one real host (internal/e2ehost)
 // as a git repository on branch main: the asset (driver drv, whose
@@ -181,8 +182,8 @@ func e2ePlanApply(t *testing.T, h *e2ehost.Host, dir string) (*state.Observation
 
 // TestHostsE2ESSH is the end-to-end run on a real Debian host through
 // the ssh driver: plan shows the bookworm-security upgrades, apply
-// performs them, and the driver's Rollback with the recorded
-// before-state puts bookworm's versions back.
+// performs them, and patchwave rollback puts bookworm's versions back
+// from the before-state apply recorded.
 func TestHostsE2ESSH(t *testing.T) {
 	h := e2ehost.Start(t)
 	t.Setenv(driverssh.DefaultKeyEnv, h.KeyFile)
@@ -190,28 +191,29 @@ func TestHostsE2ESSH(t *testing.T) {
 	before, took := e2ePlanApply(t, h, dir)
 	t.Logf("ssh driver: time per host: apply %v (host start %v)", took.Round(time.Millisecond), h.Started.Round(time.Millisecond))
 
-	d, err := driverssh.New(policy.Driver{Name: "hosts", Type: "ssh", Settings: map[string]any{"type": "ssh", "known_hosts": h.KnownHosts}}, driverssh.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e2eRollback(t, "ssh", h, d, before)
+	e2eRollback(t, "ssh", h, dir, before)
 }
 
-// e2eRollback rolls the host back through the driver to the recorded
-// before-state and checks dpkg-query in its root.
-func e2eRollback(t *testing.T, name string, h *e2ehost.Host, d driver.Driver, before *state.Observation) {
+// e2eRollback puts the host back with patchwave rollback (the
+// break-glass path, through the same driver apply used), checks
+// dpkg-query in its root against the before-state apply recorded, and
+// that audit verify accepts the history with the rollback's record.
+func e2eRollback(t *testing.T, name string, h *e2ehost.Host, dir string, before *state.Observation) {
 	t.Helper()
 	start := time.Now()
-	res, err := d.(driver.Rollbacker).Rollback(context.Background(), h.Target("bookworm-01"), *before)
-	if err != nil {
-		t.Fatalf("Rollback: %v", err)
+	r := runCLI(t, nil, "rollback", "--dir", dir, "--at", e2eRollbackAt, "--wave", "e2e", "--reason", "end-to-end test")
+	if r.code != exitOK || !strings.Contains(r.out, "rolled-back (1/1)") {
+		t.Fatalf("rollback: %s", r)
 	}
 	t.Logf("%s driver: time per host: rollback %v", name, time.Since(start).Round(time.Millisecond))
 	pkgs := h.Packages(t)
 	for _, u := range h.Upgrades {
-		if pkgs[u.Package] != u.From || res.Packages[u.Package] != u.From {
-			t.Errorf("after rollback, dpkg-query reports %s %q and the driver %q, want %q", u.Package, pkgs[u.Package], res.Packages[u.Package], u.From)
+		if pkgs[u.Package] != u.From || before.Packages[u.Package] != u.From {
+			t.Errorf("after rollback, dpkg-query reports %s %q, want %q (recorded before: %q)", u.Package, pkgs[u.Package], u.From, before.Packages[u.Package])
 		}
+	}
+	if r := runCLI(t, nil, "audit", "verify", "--dir", dir); r.code != exitOK || !strings.Contains(r.out, "2 records") {
+		t.Errorf("audit verify after the rollback: %s", r)
 	}
 }
 
@@ -278,8 +280,7 @@ func TestHostsE2EInventoryScan(t *testing.T) {
 }
 
 // TestHostsE2EAnsible is the same run through the ansible driver: plan,
-// apply with ansible-playbook, and the driver's Rollback with the
-// recorded before-state.
+// apply with ansible-playbook, and patchwave rollback.
 func TestHostsE2EAnsible(t *testing.T) {
 	h := e2ehost.Start(t)
 	if _, err := exec.LookPath("ansible-playbook"); err != nil {
@@ -293,9 +294,5 @@ func TestHostsE2EAnsible(t *testing.T) {
 	before, took := e2ePlanApply(t, h, dir)
 	t.Logf("ansible driver: time per host: apply %v (host start %v)", took.Round(time.Millisecond), h.Started.Round(time.Millisecond))
 
-	d, err := ansible.New(policy.Driver{Name: "fleet", Type: "ansible", Settings: map[string]any{"type": "ansible", "known_hosts": h.KnownHosts}}, ansible.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e2eRollback(t, "ansible", h, d, before)
+	e2eRollback(t, "ansible", h, dir, before)
 }
