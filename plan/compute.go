@@ -365,8 +365,17 @@ func (c *computer) wave(w *policy.Wave, members [][]string) *Wave {
 			sp.Status, sp.Reason = rec.Status, fmt.Sprintf("stage %s at %s; see %s", rec.Status, stamp(rec.Finished), last(rec.Records))
 		case rec != nil && rec.Status == state.Running:
 			sp.Status, sp.Reason, sp.Start = StatusRunning, fmt.Sprintf("started at %s", stamp(rec.Started)), rec.Started
-		case rec != nil && rec.Status == state.Succeeded && len(sp.Actions) == 0:
+		case rec != nil && rec.Status == state.Succeeded && allRecorded(sp.Actions, rec):
+			// Done, also when assets failed within max_failures: they keep
+			// their actions, for people to see, and are not retried until
+			// the stage runs again for members it has not seen.
 			sp.Status, sp.Reason, sp.Start = StatusDone, fmt.Sprintf("done at %s", stamp(rec.Finished)), rec.Started
+			switch n := countAssets(sp.Actions); {
+			case n == 1:
+				sp.Reason += fmt.Sprintf("; 1 asset failed and still needs it: see %s", last(rec.Records))
+			case n > 1:
+				sp.Reason += fmt.Sprintf("; %d assets failed and still need it: see %s", n, last(rec.Records))
+			}
 			cursor = laterOf(cursor, rec.Finished.Add(s.Soak))
 		default:
 			start, why, until := c.earliest(w, s, cursor, prevDone, prevName, prevStatus, i)
@@ -420,6 +429,28 @@ func (c *computer) action(asset string, p *policy.Patch, changes []Change, s *po
 		a.Due = p.Released.Add(sla)
 	}
 	return a
+}
+
+// allRecorded reports whether the stage's record holds every asset of
+// actions: none is a member the stage has not seen.
+func allRecorded(actions []Action, rec *state.Stage) bool {
+	for _, a := range actions {
+		if _, ok := rec.Assets[a.Asset]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// countAssets counts the assets of actions, which come asset by asset.
+func countAssets(actions []Action) int {
+	n := 0
+	for i, a := range actions {
+		if i == 0 || a.Asset != actions[i-1].Asset {
+			n++
+		}
+	}
+	return n
 }
 
 // summarize writes changes as an action's From and To: the versions of a

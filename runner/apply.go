@@ -362,7 +362,8 @@ func (a *applier) runStage(ctx context.Context, head plumbing.Hash, p *Prepared,
 			return run, err
 		}
 		a.o.Crash("pending-committed")
-		results = append(results, a.applyBatch(ctx, p.Repo, rec, batch, ps.Reboot, prog)...)
+		lim := limits{reboot: ps.Reboot, maxParallel: s.MaxParallel, failBudget: s.MaxFailures - countResult(rec, "failed")}
+		results = append(results, a.applyBatch(ctx, p.Repo, rec, batch, lim, prog)...)
 		prog.batchDone()
 		a.o.Crash("applied")
 		if head, err = a.commitState(ctx, head, rec, nil, fmt.Sprintf("patchwave: wave %s stage %s: batch done", w.Name, s.Name), planDigest); err != nil {
@@ -458,53 +459,115 @@ func (f failing) Apply(context.Context, driver.Target, []driver.Change) (driver.
 	return driver.Result{}, f.err
 }
 
+// limits are what a stage's settings say about how a batch runs.
+type limits struct {
+	reboot      string // "never" | "if-required" | "always"
+	maxParallel int
+	// failBudget is how many more assets may fail before the stage is
+	// over max_failures.
+	failBudget int
+}
+
 // applyBatch applies a batch in parallel and records each result,
 // rebooting as the stage's reboot setting says ("never", "if-required":
-// when the driver reports that the change needs one, "always").
-func (a *applier) applyBatch(ctx context.Context, repo *policy.Repository, rec *state.Stage, batch []work, reboot string, prog *progress) []audit.Asset {
+// when the driver reports that the change needs one, "always"). Assets
+// whose driver applies batches itself (driver.BatchApplier: Ansible) go
+// to it in one call per driver, with the stage's limits.
+func (a *applier) applyBatch(ctx context.Context, repo *policy.Repository, rec *state.Stage, batch []work, lim limits, prog *progress) []audit.Asset {
 	out := make([]audit.Asset, len(batch))
 	var wg sync.WaitGroup
 	var mu sync.Mutex
+	type item struct {
+		i  int
+		wk work
+		ar *state.Asset
+		d  driver.Driver
+	}
+	finish := func(it item, res driver.Result, err error, start time.Time) {
+		t := driver.Target{ID: it.wk.id, Asset: it.wk.asset}
+		var rebooted string
+		if err == nil && (lim.reboot == "always" || (lim.reboot == "if-required" && res.RebootRequired)) {
+			if rb, ok := it.d.(driver.Rebooter); ok {
+				if err = rb.Reboot(ctx, t); err == nil {
+					rebooted = "done"
+				} else {
+					err = fmt.Errorf("reboot: %w", err)
+				}
+			} else {
+				rebooted = "required: the driver cannot reboot; reboot by hand"
+			}
+		}
+		after := &res.Observation
+		if v, ok := it.d.(driver.Verifier); ok && err == nil {
+			var obs driver.Observation
+			obs, err = v.Verify(ctx, t, it.wk.changes)
+			after = &obs
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		ar := it.ar
+		ar.At, ar.Reboot = a.o.Now().UTC(), rebooted
+		switch {
+		case errors.Is(err, driver.ErrNotAttempted):
+			ar.Result, ar.Error = "skipped", err.Error() // unchanged: the batch stopped first
+		case err != nil:
+			ar.Result, ar.Error = "failed", err.Error()
+		default:
+			ar.Result, ar.Error, ar.After = "succeeded", "", after
+		}
+		out[it.i] = audit.Asset{ID: it.wk.id, Before: ar.Before, After: ar.After, Result: ar.Result, Error: ar.Error, Reboot: ar.Reboot,
+			DurationMS: time.Since(start).Milliseconds()}
+		prog.asset(it.wk.id, ar.Result)
+	}
+	batchers := map[driver.BatchApplier][]item{}
+	var order []driver.BatchApplier
 	for i, wk := range batch {
 		ar := rec.Assets[wk.id]
 		if ar.Result != "pending" {
 			out[i] = audit.Asset{ID: wk.id, Before: ar.Before, Result: ar.Result, Error: ar.Error}
 			continue
 		}
-		d := a.driverFor(repo, wk.asset)
+		it := item{i: i, wk: wk, ar: ar, d: a.driverFor(repo, wk.asset)}
+		if ba, ok := it.d.(driver.BatchApplier); ok {
+			if batchers[ba] == nil {
+				order = append(order, ba)
+			}
+			batchers[ba] = append(batchers[ba], it)
+			continue
+		}
 		wg.Go(func() {
 			start := time.Now()
-			t := driver.Target{ID: wk.id, Asset: wk.asset}
-			res, err := d.Apply(ctx, t, wk.changes)
-			var rebooted string
-			if err == nil && (reboot == "always" || (reboot == "if-required" && res.RebootRequired)) {
-				if rb, ok := d.(driver.Rebooter); ok {
-					if err = rb.Reboot(ctx, t); err == nil {
-						rebooted = "done"
-					} else {
-						err = fmt.Errorf("reboot: %w", err)
-					}
-				} else {
-					rebooted = "required: the driver cannot reboot; reboot by hand"
+			res, err := it.d.Apply(ctx, driver.Target{ID: wk.id, Asset: wk.asset}, wk.changes)
+			finish(it, res, err, start)
+		})
+	}
+	for _, ba := range order {
+		items := batchers[ba]
+		wg.Go(func() {
+			start := time.Now()
+			in := make([]driver.BatchItem, len(items))
+			for k, it := range items {
+				in[k] = driver.BatchItem{Target: driver.Target{ID: it.wk.id, Asset: it.wk.asset}, Changes: it.wk.changes}
+			}
+			// Ansible stops once the failed share is above the percentage:
+			// rounded up, it lets exactly the budget fail.
+			pct := 100
+			if lim.failBudget < len(items) {
+				pct = (max(0, lim.failBudget)*100 + len(items) - 1) / len(items)
+			}
+			results, err := ba.ApplyBatch(ctx, in, driver.BatchOptions{Serial: max(1, lim.maxParallel), MaxFailPercentage: pct})
+			if err == nil && len(results) != len(items) {
+				err = fmt.Errorf("the driver answered for %d of %d assets", len(results), len(items))
+			}
+			var inner sync.WaitGroup
+			for k, it := range items {
+				r := driver.BatchResult{Err: err}
+				if err == nil {
+					r = results[k]
 				}
+				inner.Go(func() { finish(it, r.Result, r.Err, start) })
 			}
-			after := &res.Observation
-			if v, ok := d.(driver.Verifier); ok && err == nil {
-				var obs driver.Observation
-				obs, err = v.Verify(ctx, t, wk.changes)
-				after = &obs
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			ar.At, ar.Reboot = a.o.Now().UTC(), rebooted
-			if err != nil {
-				ar.Result, ar.Error = "failed", err.Error()
-			} else {
-				ar.Result, ar.Error, ar.After = "succeeded", "", after
-			}
-			out[i] = audit.Asset{ID: wk.id, Before: ar.Before, After: ar.After, Result: ar.Result, Error: ar.Error, Reboot: ar.Reboot,
-				DurationMS: time.Since(start).Milliseconds()}
-			prog.asset(wk.id, ar.Result)
+			inner.Wait()
 		})
 	}
 	wg.Wait()
