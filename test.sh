@@ -41,7 +41,7 @@ go test -count=1 -run '^TestStart$' ./internal/e2ehost/
 section "go test -race"
 go test -race -count=1 -timeout 30m ./...
 
-section "without the race detector: 100k assets, and kill -9 at 20 points of apply"
+section "without the race detector: 100k assets, and kill -9 at 23 points of apply and rollback"
 go test -count=1 -run 'TestMarkdown100k' ./runner/
 go test -count=1 -run 'TestCrashAndResume' ./cmd/patchwave/
 
