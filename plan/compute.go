@@ -47,11 +47,14 @@ func Compute(in Input) *Plan {
 	m := &memo{repo: in.Repo, state: in.State, at: in.At, images: in.Images, offline: in.Offline,
 		patches: map[string]*patchResult{}, waves: map[string]*waveResult{}}
 	c.needs = map[string]map[string][]Change{}
-	ids := policy.SortedKeys(in.Repo.Assets)
+	var ids []string // sorted when a patch's needs are computed, not taken from prev
 	for _, pid := range policy.SortedKeys(in.Repo.Patches) {
 		patch := in.Repo.Patches[pid]
 		pr := prev.patch(pid, patch)
 		if pr == nil {
+			if ids == nil {
+				ids = policy.SortedKeys(in.Repo.Assets)
+			}
 			before := len(c.findings)
 			pr = &patchResult{patch: patch, needs: c.needsFor(patch, ids)}
 			pr.findings = slices.Clone(c.findings[before:])
