@@ -67,7 +67,7 @@ func BenchmarkPlan(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
-					head, base, err := runner.PrepareWithBase(context.Background(), runner.Source{FS: os.DirFS(dir)}, runner.Source{FS: fsys, Prefix: "HEAD:"},
+					head, base, err := runner.PrepareWithBase(context.Background(), runner.Source{FS: gitstore.WorkTreeFS(repo, dir, "")}, runner.Source{FS: fsys, Prefix: "HEAD:"},
 						runner.PrepareOptions{At: benchAt})
 					if err != nil {
 						b.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -87,10 +88,11 @@ func runPlan(cmd *cobra.Command, g *globalOptions, o *planOptions, s streams) er
 			return problemsOr(s.err, head, err)
 		}
 	} else {
-		baseSrc, err := baseSource(g, o.base)
+		baseSrc, headFS, err := baseSource(g, o.base)
 		if err != nil {
 			return err
 		}
+		src.FS = headFS
 		var base *runner.Prepared
 		head, base, err = runner.PrepareWithBase(ctx, src, baseSrc, popts)
 		if head == nil || head.Plan == nil {
@@ -132,17 +134,19 @@ func runPlan(cmd *cobra.Command, g *globalOptions, o *planOptions, s streams) er
 }
 
 // baseSource is the repository as it was at a git revision, read from
-// git objects without a checkout.
-func baseSource(g *globalOptions, ref string) (runner.Source, error) {
+// git objects without a checkout, and the working tree's folder as an FS
+// that tells the blob hashes git's index knows, so that files unchanged
+// since the revision are decoded once.
+func baseSource(g *globalOptions, ref string) (runner.Source, fs.FS, error) {
 	repo, rel, err := gitstore.OpenDir(g.dir)
 	if err != nil {
-		return runner.Source{}, fmt.Errorf("--base needs --dir in a git repository: %w", err)
+		return runner.Source{}, nil, fmt.Errorf("--base needs --dir in a git repository: %w", err)
 	}
 	fsys, err := gitstore.TreeFS(repo, ref, rel)
 	if err != nil {
-		return runner.Source{}, fmt.Errorf("--base: %w", err)
+		return runner.Source{}, nil, fmt.Errorf("--base: %w", err)
 	}
-	return runner.Source{FS: fsys, Prefix: ref + ":"}, nil
+	return runner.Source{FS: fsys, Prefix: ref + ":"}, gitstore.WorkTreeFS(repo, g.dir, rel), nil
 }
 
 // savePlan writes the plan as JSON, whole or not at all, and says where.
