@@ -102,14 +102,10 @@ func mustOpen(t testing.TB, dir string) *git.Repository {
 func TestApplyWindowClosesMidStage(t *testing.T) {
 	dir, hosts := testrepo.Hosts(t, "../examples/quickstart")
 	repo := mustOpen(t, dir)
-	var reg driver.Registry
-	reg.Register("exec", func(d policy.Driver) (driver.Driver, error) {
-		return driverexec.New(d, driverexec.Options{Dir: dir, Env: append(os.Environ(), "PATCHWAVE_HOSTS_DIR="+hosts)})
-	})
 	inWindow, _ := policy.ParseTime("2026-11-27T00:59:00Z")
 	closed, _ := policy.ParseTime("2026-11-27T01:00:00Z") // eu-night ends at 02:00 Berlin
 	now := inWindow
-	opts := runner.ApplyOptions{Repo: repo, Branch: "main", Now: func() time.Time { return now }, Drivers: &reg,
+	opts := runner.ApplyOptions{Repo: repo, Branch: "main", Now: func() time.Time { return now }, Drivers: testrepo.Drivers(dir, hosts),
 		Author: object.Signature{Name: "t", Email: "t@example.com"},
 		// The clock passes the window's end while the first batch is committed.
 		Crash: func(point string) {

@@ -15,7 +15,6 @@ import (
 	"github.com/patchwave/patchwave/policy"
 	"github.com/patchwave/patchwave/runner"
 	"github.com/patchwave/patchwave/runner/driver"
-	"github.com/patchwave/patchwave/runner/gitstore"
 )
 
 // batcher is a stand-in (named so) for a driver that applies batches
@@ -82,14 +81,7 @@ func TestApplyThroughBatchApplier(t *testing.T) {
 	if len(b.calls) != 2 || b.calls[0].MaxFailPercentage != 100 || b.calls[1].MaxFailPercentage != 0 {
 		t.Errorf("pilot batches: %v", b.calls)
 	}
-	fsys, err := gitstore.TreeFS(repo, "main", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := state.Load(fsys)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := testrepo.State(t, dir)
 	pilot := st.Stage("2026-11-security", "pilot")
 	if a := pilot.Assets["app-01"]; a.Result != "failed" || a.Error != "apt-get failed" {
 		t.Errorf("app-01: %+v", a)

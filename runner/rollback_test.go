@@ -18,8 +18,6 @@ import (
 	"github.com/patchwave/patchwave/policy"
 	"github.com/patchwave/patchwave/runner"
 	"github.com/patchwave/patchwave/runner/audit"
-	"github.com/patchwave/patchwave/runner/driver"
-	driverexec "github.com/patchwave/patchwave/runner/driver/exec"
 	"github.com/patchwave/patchwave/runner/gitstore"
 )
 
@@ -152,12 +150,8 @@ func TestBreakGlassRollback(t *testing.T) {
 	if _, err := apply(t, dir, hosts, "2026-11-26T22:30:00Z"); err != nil {
 		t.Fatal(err)
 	}
-	var reg driver.Registry
-	reg.Register("exec", func(d policy.Driver) (driver.Driver, error) {
-		return driverexec.New(d, driverexec.Options{Dir: dir, Env: append(os.Environ(), "PATCHWAVE_HOSTS_DIR="+hosts)})
-	})
 	when := time.Date(2026, 11, 27, 3, 4, 5, 0, time.UTC)
-	opts := runner.ApplyOptions{Repo: mustOpen(t, dir), Branch: "main", Now: func() time.Time { return when }, Drivers: &reg,
+	opts := runner.ApplyOptions{Repo: mustOpen(t, dir), Branch: "main", Now: func() time.Time { return when }, Drivers: testrepo.Drivers(dir, hosts),
 		Author: object.Signature{Name: "patchwave", Email: "patchwave@example.com"},
 		Getenv: func(k string) string { return map[string]string{"USER": "oncall"}[k] }}
 
@@ -184,14 +178,7 @@ func TestBreakGlassRollback(t *testing.T) {
 	if last.Record.Kind != audit.KindBreakGlass || last.Record.Rollback != "break-glass-20261127-030405" || last.Record.Actor.Name != "oncall" {
 		t.Errorf("record %s: %+v", last.Path, last.Record)
 	}
-	fsys, err := gitstore.TreeFS(mustOpen(t, dir), "main", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := state.Load(fsys)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := testrepo.State(t, dir)
 	canary := st.Stage("2026-11-security", "canary")
 	if canary.Status != state.RolledBack || canary.Assets["cache-01"].Result != "rolled-back" || canary.Assets["app-02"].Result != "succeeded" {
 		t.Errorf("canary after the break-glass rollback: %+v", canary)

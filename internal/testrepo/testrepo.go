@@ -15,6 +15,7 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing/object"
 
+	"github.com/patchwave/patchwave/plan/state"
 	"github.com/patchwave/patchwave/policy"
 	"github.com/patchwave/patchwave/runner"
 	"github.com/patchwave/patchwave/runner/audit"
@@ -111,14 +112,39 @@ func Apply(t testing.TB, dir, hosts string, at time.Time) (*runner.ApplyResult, 
 	if err != nil {
 		t.Fatal(err)
 	}
+	var log strings.Builder
+	res, err := runner.Apply(context.Background(), runner.ApplyOptions{Repo: repo, Branch: "main", Now: func() time.Time { return at },
+		Drivers: Drivers(dir, hosts), Author: object.Signature{Name: "patchwave", Email: "patchwave@example.com"}, Log: &log,
+		Getenv: func(k string) string { return map[string]string{"CI": "true", "USER": "ci-bot"}[k] }})
+	t.Logf("apply at %s:\n%s", at.Format(time.RFC3339), log.String())
+	return res, err
+}
+
+// State reads the recorded state on branch main of the repository in
+// dir, from git objects.
+func State(t testing.TB, dir string) *state.State {
+	t.Helper()
+	repo, err := gitstore.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys, err := gitstore.TreeFS(repo, "main", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := state.Load(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// Drivers is the registry of the repository in dir whose exec driver
+// serves the simulated hosts kept in hosts.
+func Drivers(dir, hosts string) *driver.Registry {
 	var reg driver.Registry
 	reg.Register("exec", func(d policy.Driver) (driver.Driver, error) {
 		return driverexec.New(d, driverexec.Options{Dir: dir, Env: append(os.Environ(), "PATCHWAVE_HOSTS_DIR="+hosts)})
 	})
-	var log strings.Builder
-	res, err := runner.Apply(context.Background(), runner.ApplyOptions{Repo: repo, Branch: "main", Now: func() time.Time { return at },
-		Drivers: &reg, Author: object.Signature{Name: "patchwave", Email: "patchwave@example.com"}, Log: &log,
-		Getenv: func(k string) string { return map[string]string{"CI": "true", "USER": "ci-bot"}[k] }})
-	t.Logf("apply at %s:\n%s", at.Format(time.RFC3339), log.String())
-	return res, err
+	return &reg
 }

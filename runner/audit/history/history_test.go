@@ -18,8 +18,6 @@ import (
 	"github.com/patchwave/patchwave/policy"
 	"github.com/patchwave/patchwave/runner"
 	"github.com/patchwave/patchwave/runner/audit/history"
-	"github.com/patchwave/patchwave/runner/driver"
-	driverexec "github.com/patchwave/patchwave/runner/driver/exec"
 	"github.com/patchwave/patchwave/runner/gitstore"
 )
 
@@ -96,16 +94,12 @@ func commit(t *testing.T, dir, who, msg string) {
 func apply(t *testing.T, dir, hosts, at, key string) {
 	t.Helper()
 	when, _ := policy.ParseTime(at)
-	var reg driver.Registry
-	reg.Register("exec", func(d policy.Driver) (driver.Driver, error) {
-		return driverexec.New(d, driverexec.Options{Dir: dir, Env: append(os.Environ(), "PATCHWAVE_HOSTS_DIR="+hosts)})
-	})
 	sign, err := gitstore.PGPSigner(key, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = runner.Apply(context.Background(), runner.ApplyOptions{Repo: open(t, dir), Branch: "main", Now: func() time.Time { return when },
-		Drivers: &reg, Author: object.Signature{Name: "patchwave", Email: "patchwave@example.com"}, Sign: sign})
+		Drivers: testrepo.Drivers(dir, hosts), Author: object.Signature{Name: "patchwave", Email: "patchwave@example.com"}, Sign: sign})
 	if err != nil {
 		t.Fatalf("apply at %s: %v", at, err)
 	}
