@@ -69,7 +69,10 @@ func (c *computer) rollback(rb *policy.Rollback, kind string) *Rollback {
 	case rec != nil:
 		out.Status, out.StatusReason = StatusRunning, fmt.Sprintf("started at %s", stamp(rec.Started))
 	case len(out.Actions) == 0:
-		out.Status, out.StatusReason = StatusDone, "nothing to put back: the wave changed none of these assets, or they run what they ran before"
+		// Due all the same: apply records it as done, so that the stages
+		// the wave runs later are not put back by a request that came
+		// before them.
+		out.Status, out.StatusReason = StatusDue, "due now, with nothing to put back: the wave changed none of these assets, or they run what they ran before; apply records it"
 	default:
 		out.Status, out.StatusReason = StatusDue, "due now: a rollback does not wait for windows, freezes or soak"
 	}

@@ -162,10 +162,12 @@ func (a *applier) runRollback(ctx context.Context, head plumbing.Hash, p *Prepar
 		return map[string][]byte{path.Join(a.o.Dir, state.RollbackPath(rec.Name)): data}, nil
 	}
 	fmt.Fprintf(a.o.Log, "%s %s of wave %s: %s to put back\n", kind, rb.Name, rb.Wave, plural(len(items), "asset", "assets"))
-	head, err = a.commit(ctx, head, commitRequest{subject: fmt.Sprintf("patchwave: %s %s of wave %s: %s about to be put back", kind, rb.Name, rb.Wave, plural(len(items), "asset", "assets")),
-		trailers: trailers, planDigest: planDigest, files: rollbackFile})
-	if err != nil {
-		return run, err
+	if len(items) > 0 {
+		head, err = a.commit(ctx, head, commitRequest{subject: fmt.Sprintf("patchwave: %s %s of wave %s: %s about to be put back", kind, rb.Name, rb.Wave, plural(len(items), "asset", "assets")),
+			trailers: trailers, planDigest: planDigest, files: rollbackFile})
+		if err != nil {
+			return run, err
+		}
 	}
 	a.o.Crash("rollback-pending-committed")
 	prog := a.progress(fmt.Sprintf("%s %s", kind, rb.Name), len(items), (len(items)+rollbackParallel-1)/rollbackParallel)

@@ -192,3 +192,32 @@ func TestBreakGlassRollback(t *testing.T) {
 		t.Errorf("second break-glass: %v, %d commits", err, len(res.Commits))
 	}
 }
+
+// A rollback merged before its wave changed anything has nothing to put
+// back: apply records it as done (0/0), and goes on with the wave, whose
+// stages the old request then leaves alone.
+func TestRollbackOfUntouchedWave(t *testing.T) {
+	dir, hosts := testrepo.Hosts(t, "../examples/quickstart")
+	if err := os.WriteFile(filepath.Join(dir, "rollbacks.cue"), []byte(`package patchwave
+
+rollbacks: early: {wave: "2026-11-security", reason: "too soon", approved_by: ["alice"]}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	testrepo.Git(t, dir, "add", ".")
+	testrepo.Git(t, dir, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "rollback")
+	p := prepared(t, dir, "2026-11-26T22:30:00Z")
+	if rb := p.Plan.Rollbacks[0]; rb.Status != plan.StatusDue || len(rb.Actions) != 0 || strings.Join(rb.Stages, ",") != "canary,pilot,broad" {
+		t.Errorf("rollback of an untouched wave: %+v", rb)
+	}
+	res, err := apply(t, dir, hosts, "2026-11-26T22:30:00Z")
+	if err != nil || len(res.Stages) != 2 || res.Stages[0].Rollback != "early" || res.Stages[0].Succeeded != 0 || res.Stages[1].Stage != "canary" {
+		t.Fatalf("apply: %v %+v", err, res)
+	}
+	if rb := testrepo.State(t, dir).RollbackRecord("early"); rb == nil || rb.Status != state.RollbackDone || len(rb.Assets) != 0 {
+		t.Errorf("the no-op rollback's record: %+v", rb)
+	}
+	if p := prepared(t, dir, "2026-11-26T22:40:00Z"); p.Plan.Rollbacks[0].Status != plan.StatusDone || p.Plan.Waves[0].Stages[0].Status != plan.StatusDone {
+		t.Errorf("after the canary: rollback %s, canary %s", p.Plan.Rollbacks[0].Status, p.Plan.Waves[0].Stages[0].Status)
+	}
+}
