@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/patchwave/patchwave/plan/state"
@@ -21,6 +22,22 @@ type Status struct {
 	FormatVersion int          `json:"format_version"`
 	At            time.Time    `json:"at"`
 	Waves         []WaveStatus `json:"waves"`
+	// Rollbacks are the reviewed rollbacks and those recorded in state
+	// (break-glass ones too), by name.
+	Rollbacks []RollbackStatus `json:"rollbacks,omitempty"`
+}
+
+// RollbackStatus is where a rollback and each of its assets stand.
+type RollbackStatus struct {
+	Name   string   `json:"name"`
+	Kind   string   `json:"kind"` // "rollback" | "break-glass"
+	Wave   string   `json:"wave"`
+	Stages []string `json:"stages"`
+	Status string   `json:"status"`
+	Reason string   `json:"reason"`
+	// Counts and Assets as for a stage: rolled-back, failed, pending.
+	Counts map[string]int `json:"counts"`
+	Assets []AssetStatus  `json:"assets"`
 }
 
 // WaveStatus is where a wave's stages stand.
@@ -82,6 +99,50 @@ func StatusOf(repo *policy.Repository, p *Plan, st *state.State) Status {
 			ws.Stages = append(ws.Stages, ss)
 		}
 		out.Waves = append(out.Waves, ws)
+	}
+	out.Rollbacks = rollbackStatus(p, st)
+	return out
+}
+
+func rollbackStatus(p *Plan, st *state.State) []RollbackStatus {
+	byName := map[string]*RollbackStatus{}
+	for _, rb := range p.Rollbacks {
+		rs := &RollbackStatus{Name: rb.Name, Kind: state.KindRollback, Wave: rb.Wave, Stages: rb.Stages, Status: rb.Status, Reason: rb.StatusReason,
+			Counts: map[string]int{}, Assets: []AssetStatus{}}
+		for i, a := range rb.Actions {
+			if i == 0 || a.Asset != rb.Actions[i-1].Asset {
+				rs.Assets = append(rs.Assets, AssetStatus{ID: a.Asset, Status: AssetPending})
+			}
+		}
+		byName[rb.Name] = rs
+	}
+	if st != nil {
+		for name, rec := range st.Rollbacks {
+			rs := byName[name]
+			if rs == nil {
+				rs = &RollbackStatus{Name: name, Wave: rec.Wave, Stages: rec.Stages, Status: rec.Status,
+					Reason: fmt.Sprintf("%s at %s; see %s", rec.Status, stamp(rec.Finished), last(rec.Records))}
+				byName[name] = rs
+			}
+			rs.Kind = rec.Kind
+			if rec.Status == state.RollbackRunning {
+				continue // the plan's pending assets say more
+			}
+			rs.Assets = []AssetStatus{}
+			for _, id := range policy.SortedKeys(rec.Assets) {
+				as := AssetStatus{ID: id, Status: rec.Assets[id].Result, Error: rec.Assets[id].Error}
+				rs.Assets = append(rs.Assets, as)
+			}
+		}
+	}
+	var out []RollbackStatus
+	for _, name := range policy.SortedKeys(byName) {
+		rs := byName[name]
+		rs.Counts = map[string]int{}
+		for _, a := range rs.Assets {
+			rs.Counts[a.Status]++
+		}
+		out = append(out, *rs)
 	}
 	return out
 }

@@ -30,7 +30,7 @@ func TestDemo(t *testing.T) {
 	}
 	for _, want := range []string{"pull request pr/2026-11-security", "stage canary succeeded (3/3)", "stage pilot succeeded (3/3)",
 		"stage broad succeeded (4/4)", "pull request pr/rollback-broad", "1 rollback due", "rollback broad-back of wave 2026-11-security rolled-back (4/4)",
-		"audit trail intact: 26 commits, 23 runner commits (0 signed), 4 records", "# Patch compliance as of 2026-12-06 09:00 UTC",
+		"Rollback broad-back (rollback) of wave 2026-11-security, stages broad", "audit trail intact: 26 commits, 23 runner commits (0 signed), 4 records", "# Patch compliance as of 2026-12-06 09:00 UTC",
 		"| web-03 | DSA-6015-1 | high | overdue | 2026-12-04 | - |  |", "The repository: " + filepath.Join(dir, "fleet")} {
 		if !strings.Contains(r.out, want) {
 			t.Errorf("the demo's output lacks %q:\n%s", want, r.out)

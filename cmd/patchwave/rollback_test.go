@@ -40,6 +40,12 @@ func TestRollbackAndAuditCLI(t *testing.T) {
 		t.Errorf("cache-01 after the rollback: %s %v", data, err)
 	}
 
+	testrepo.Git(t, dir, "reset", "-q", "--hard") // status reads the work tree: bring it to the runner's commits
+	r = runCLI(t, nil, "status", "--dir", dir, "--at", "2026-11-27T09:00:00Z", "--assets")
+	if r.code != 0 || !strings.Contains(r.out, "Rollback break-glass-20261127-080000 (break-glass) of wave 2026-11-security, stages canary, pilot, broad") ||
+		!strings.Contains(r.out, "1 rolled-back") || !strings.Contains(r.out, "canary       rolled-back") {
+		t.Errorf("status after the rollback: %s", r)
+	}
 	r = runCLI(t, nil, "audit", "log", "--dir", dir, "--asset", "cache-01")
 	if r.code != 0 || strings.Count(r.out, " signed ") != 2 || !strings.Contains(r.out, "break-glass break-glass-20261127-080000 of wave 2026-11-security (canary, pilot, broad)  rolled-back  [1 rolled-back]  by oncall (local)") ||
 		!strings.Contains(r.out, "cache-01 rolled-back: libssl3 3.0.17-1~deb12u3 -> 3.0.17-1~deb12u2, openssl 3.0.17-1~deb12u3 -> 3.0.17-1~deb12u2\n") {

@@ -25,17 +25,29 @@ func StatusText(w io.Writer, s plan.Status, assets bool) error {
 			fmt.Fprintf(bw, "  %-12s %-11s %s\n", st.Name, st.Status, st.Reason)
 			fmt.Fprintf(bw, "  %-12s %-11s %s\n", "", "", countsLine(st.Counts))
 			if assets {
-				for _, a := range st.Assets {
-					line := fmt.Sprintf("      %-24s %s", a.ID, a.Status)
-					if a.Error != "" {
-						line += ": " + a.Error
-					}
-					fmt.Fprintln(bw, line)
-				}
+				writeAssets(bw, st.Assets)
 			}
 		}
 	}
+	for _, rb := range s.Rollbacks {
+		fmt.Fprintf(bw, "\nRollback %s (%s) of wave %s, stages %s\n", rb.Name, rb.Kind, rb.Wave, strings.Join(rb.Stages, ", "))
+		fmt.Fprintf(bw, "  %-12s %-11s %s\n", "", rb.Status, rb.Reason)
+		fmt.Fprintf(bw, "  %-12s %-11s %s\n", "", "", countsLine(rb.Counts))
+		if assets {
+			writeAssets(bw, rb.Assets)
+		}
+	}
 	return bw.Flush()
+}
+
+func writeAssets(w io.Writer, assets []plan.AssetStatus) {
+	for _, a := range assets {
+		line := fmt.Sprintf("      %-24s %s", a.ID, a.Status)
+		if a.Error != "" {
+			line += ": " + a.Error
+		}
+		fmt.Fprintln(w, line)
+	}
 }
 
 // countsLine reads "2 done, 1 failed, 3 pending, 4 up-to-date", in the
