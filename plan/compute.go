@@ -44,6 +44,7 @@ func Compute(in Input) *Plan {
 		Inputs:        c.inputs(),
 	}
 	prev := c.reusable(in.Reuse)
+	c.prev, c.reusedPatch = prev, map[string]bool{}
 	m := &memo{repo: in.Repo, state: in.State, at: in.At, images: in.Images, offline: in.Offline,
 		patches: map[string]*patchResult{}, waves: map[string]*waveResult{}}
 	c.needs = map[string]map[string][]Change{}
@@ -60,6 +61,7 @@ func Compute(in Input) *Plan {
 			pr.findings = slices.Clone(c.findings[before:])
 		} else {
 			c.findings = append(c.findings, pr.findings...)
+			c.reusedPatch[pid] = true
 		}
 		m.patches[pid] = pr
 		c.needs[pid] = pr.needs
@@ -118,6 +120,10 @@ func (m *memo) covers(now *memo) bool {
 type computer struct {
 	in   Input
 	repo *policy.Repository
+	// prev is the reusable part of Input.Reuse, reusedPatch the patches
+	// whose needs came from it.
+	prev        *memo
+	reusedPatch map[string]bool
 	// needs maps patch id to the assets that need it, with their changes.
 	needs    map[string]map[string][]Change
 	findings []Finding // in the order found; sorted at the end
@@ -349,6 +355,7 @@ func (c *computer) wave(w *policy.Wave, members [][]string) *Wave {
 		rec := c.in.State.Stage(w.Name, s.Name)
 		sp := &Stage{Name: s.Name, Window: s.Window, Members: len(members[i]), Soak: policy.FormatDuration(s.Soak),
 			Actions: make([]Action, 0, len(members[i]))}
+		earlier := c.earlierActions(w.Name, s)
 		for _, id := range members[i] {
 			for _, pid := range w.Patches {
 				changes, needed := c.needs[pid][id]
@@ -357,6 +364,10 @@ func (c *computer) wave(w *policy.Wave, members [][]string) *Wave {
 				}
 				if e, ok := excepted[[2]string{id, pid}]; ok {
 					wp.Exceptions = append(wp.Exceptions, Exception{Asset: id, Patch: pid, Reason: e.Reason, Expires: e.Expires})
+					continue
+				}
+				if a, ok := earlier.find(id, pid, c.reusedPatch[pid]); ok {
+					sp.Actions = append(sp.Actions, a)
 					continue
 				}
 				sp.Actions = append(sp.Actions, c.action(id, r.Patches[pid], changes, s))
@@ -419,6 +430,52 @@ func (c *computer) wave(w *policy.Wave, members [][]string) *Wave {
 		}
 	}
 	return wp
+}
+
+// earlierActions are the actions of the same stage in the plan being
+// reused, when that plan's policy and the stage's reboot setting are the
+// same: an action there for an asset and a patch whose needs were reused
+// is the action c.action would build (its changes are the same slice, its
+// due date and reboot come from the same patch and policy). A wave that
+// changed (a patch dropped, a group edited) keeps most of its actions.
+func (c *computer) earlierActions(wave string, s *policy.Stage) *earlier {
+	if c.prev == nil || !c.prev.samePolicy {
+		return nil
+	}
+	wr := c.prev.waves[wave]
+	if wr == nil {
+		return nil
+	}
+	for i, ps := range wr.def.Stages {
+		if ps.Name == s.Name && ps.Reboot == s.Reboot && i < len(wr.wave.Stages) {
+			return &earlier{actions: wr.wave.Stages[i].Actions}
+		}
+	}
+	return nil
+}
+
+// earlier walks a stage's earlier actions, which come in asset order,
+// alongside the members being planned, also in asset order.
+type earlier struct {
+	actions []Action
+	next    int
+}
+
+// find returns the earlier action for asset and patch, when its patch's
+// needs were reused. Calls come in asset order.
+func (e *earlier) find(asset, patch string, reused bool) (Action, bool) {
+	if e == nil || !reused {
+		return Action{}, false
+	}
+	for e.next < len(e.actions) && e.actions[e.next].Asset < asset {
+		e.next++
+	}
+	for i := e.next; i < len(e.actions) && e.actions[i].Asset == asset; i++ {
+		if e.actions[i].Patch == patch {
+			return e.actions[i], true
+		}
+	}
+	return Action{}, false
 }
 
 func (c *computer) action(asset string, p *policy.Patch, changes []Change, s *policy.Stage) Action {

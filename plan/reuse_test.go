@@ -44,6 +44,14 @@ func TestReuseGivesTheSamePlan(t *testing.T) {
 	}
 	delete(base, "assets/hosts.cue")
 	base["assets/hosts.json"] = &fstest.MapFile{Data: data}
+	// A second Debian patch in the wave, so that assets have two actions
+	// in a stage, which reuse must tell apart.
+	base["patches-redis.cue"] = &fstest.MapFile{Data: []byte(`package patchwave
+
+patches: "DSA-6100-1": {severity: "medium", released: "2026-11-21", os: name: "debian", reboot: true, packages: "redis-server": "5:7.0.15-1~deb12u6"}
+`)}
+	wave := string(base["waves/2026-11-security.cue"].Data)
+	base["waves/2026-11-security.cue"] = &fstest.MapFile{Data: []byte(strings.Replace(wave, `"shop-api-1.14.3"]`, `"shop-api-1.14.3", "DSA-6100-1"]`, 1))}
 	cache := policy.NewCache()
 	load := func(fsys fstest.MapFS) *policy.Repository {
 		repo, probs, err := policy.Load(context.Background(), fsys, policy.Options{Now: at("2026-11-26"), Cache: cache})
@@ -61,9 +69,22 @@ func TestReuseGivesTheSamePlan(t *testing.T) {
 		return out
 	}
 	head := plan.Compute(plan.Input{Repo: load(base), State: &state.State{}, At: at("2026-11-26T12:00:00Z"), Offline: true})
+	twice := 0
+	for _, s := range head.Waves[0].Stages {
+		for i := 1; i < len(s.Actions); i++ {
+			if s.Actions[i].Asset == s.Actions[i-1].Asset {
+				twice++
+			}
+		}
+	}
+	if twice == 0 {
+		t.Fatal("no asset has two actions in a stage: the test would not tell them apart")
+	}
 	for name, fsys := range map[string]fstest.MapFS{
 		"unchanged":      base,
 		"wave changed":   with("waves/2026-11-security.cue", `soak:         "24h"`, `soak:         "48h"`),
+		"patch dropped":  with("waves/2026-11-security.cue", `patches: ["DSA-6015-1", "RHSA-2025:9978", "shop-api-1.14.3", "DSA-6100-1"]`, `patches: ["DSA-6015-1", "shop-api-1.14.3", "DSA-6100-1"]`),
+		"reboot changed": with("waves/2026-11-security.cue", `reboot:       "if-required"`, `reboot:       "always"`),
 		"patch changed":  with("patches.cue", `openssl: "3.0.17-1~deb12u3"`, `openssl: "3.0.17-1~deb12u4"`),
 		"policy changed": with("policy.cue", `critical: "7d"`, `critical: "3d"`),
 		"asset changed":  with("assets/images.json", `"criticality": "high"`, `"criticality": "critical"`),
