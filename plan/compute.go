@@ -384,7 +384,7 @@ func (c *computer) wave(w *policy.Wave, members [][]string) *Wave {
 			// their actions, for people to see, and are not retried until
 			// the stage runs again for members it has not seen.
 			sp.Status, sp.Reason, sp.Start = StatusDone, fmt.Sprintf("done at %s", stamp(rec.Finished)), rec.Started
-			switch n := countAssets(sp.Actions); {
+			switch n := CountAssets(sp.Actions); {
 			case n == 1:
 				sp.Reason += fmt.Sprintf("; 1 asset failed and still needs it: see %s", last(rec.Records))
 			case n > 1:
@@ -502,8 +502,9 @@ func allRecorded(actions []Action, rec *state.Stage) bool {
 	return true
 }
 
-// countAssets counts the assets of actions, which come asset by asset.
-func countAssets(actions []Action) int {
+// CountAssets counts the assets of a stage's actions, which come asset by
+// asset.
+func CountAssets(actions []Action) int {
 	n := 0
 	for i, a := range actions {
 		if i == 0 || a.Asset != actions[i-1].Asset {

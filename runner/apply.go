@@ -213,7 +213,7 @@ func (a *applier) loop(ctx context.Context) error {
 				return nil
 			}
 			if o.DryRun {
-				fmt.Fprintf(o.Log, "would run wave %s stage %s: %d actions on %d assets, %d at once\n", w.Name, s.Name, len(s.Actions), countAssets(s), s.MaxParallel)
+				fmt.Fprintf(o.Log, "would run wave %s stage %s: %d actions on %d assets, %d at once\n", w.Name, s.Name, len(s.Actions), plan.CountAssets(s.Actions), s.MaxParallel)
 				return nil
 			}
 			if run, err = a.runStage(ctx, head, prepared, w, s); err != nil {
@@ -292,16 +292,6 @@ func nextStage(p *plan.Plan) (*plan.Wave, *plan.Stage) {
 		}
 	}
 	return nil, nil
-}
-
-func countAssets(s *plan.Stage) int {
-	n := 0
-	for i, act := range s.Actions {
-		if i == 0 || act.Asset != s.Actions[i-1].Asset {
-			n++
-		}
-	}
-	return n
 }
 
 // work is one asset's part of a stage.

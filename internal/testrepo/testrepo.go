@@ -5,6 +5,7 @@ package testrepo
 
 import (
 	"context"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -85,15 +86,7 @@ func Git(t testing.TB, dir string, args ...string) string {
 // dir, from git objects, and fails the test when their chain is broken.
 func Records(t testing.TB, dir string) []audit.File {
 	t.Helper()
-	repo, err := gitstore.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fsys, err := gitstore.TreeFS(repo, "main", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	records, err := audit.Load(fsys)
+	records, err := audit.Load(mainTree(t, dir))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,15 +117,7 @@ func Apply(t testing.TB, dir, hosts string, at time.Time) (*runner.ApplyResult, 
 // dir, from git objects.
 func State(t testing.TB, dir string) *state.State {
 	t.Helper()
-	repo, err := gitstore.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fsys, err := gitstore.TreeFS(repo, "main", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := state.Load(fsys)
+	st, err := state.Load(mainTree(t, dir))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,4 +132,19 @@ func Drivers(dir, hosts string) *driver.Registry {
 		return driverexec.New(d, driverexec.Options{Dir: dir, Env: append(os.Environ(), "PATCHWAVE_HOSTS_DIR="+hosts)})
 	})
 	return &reg
+}
+
+// mainTree is the tree of branch main of the repository in dir, read from
+// git objects.
+func mainTree(t testing.TB, dir string) fs.FS {
+	t.Helper()
+	repo, err := gitstore.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys, err := gitstore.TreeFS(repo, "main", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fsys
 }

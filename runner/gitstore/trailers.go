@@ -38,3 +38,11 @@ func TrailerValues(trailers []Trailer, key string) []string {
 	}
 	return out
 }
+
+// ShortHash is the first 12 hex digits of a commit hash, as logs show it.
+func ShortHash(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}

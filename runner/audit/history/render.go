@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/patchwave/patchwave/plan/state"
+	"github.com/patchwave/patchwave/runner/gitstore"
 )
 
 // LogText writes entries one per line: when, commit, what, result,
@@ -38,7 +39,7 @@ func LogText(w io.Writer, entries []Entry, asset string) error {
 		if e.Signed {
 			signed = " signed"
 		}
-		fmt.Fprintf(w, "%s  %s%s  %s  %s  [%s]  by %s (%s)  %s\n", e.Committed.Format("2006-01-02T15:04:05Z"), short(e.Commit), signed,
+		fmt.Fprintf(w, "%s  %s%s  %s  %s  [%s]  by %s (%s)  %s\n", e.Committed.Format("2006-01-02T15:04:05Z"), gitstore.ShortHash(e.Commit), signed,
 			what, r.Result, strings.Join(parts, ", "), r.Actor.Name, r.Actor.Via, e.Path)
 		if asset == "" {
 			continue

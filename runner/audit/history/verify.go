@@ -46,10 +46,7 @@ type Problem struct {
 }
 
 func (p Problem) String() string {
-	where := p.Commit
-	if len(where) > 12 {
-		where = where[:12]
-	}
+	where := gitstore.ShortHash(p.Commit)
 	if p.Path != "" {
 		where += " " + p.Path
 	}
@@ -164,9 +161,9 @@ func (v *verifier) commit(parent, c *object.Commit, addedIn, touched map[string]
 		}
 		switch {
 		case !ch.before.IsZero() && !ch.after.IsZero():
-			v.add(id, ch.path, KindRecordChanged, "the record was changed after its commit %s", short(addedIn[ch.path]))
+			v.add(id, ch.path, KindRecordChanged, "the record was changed after its commit %s", gitstore.ShortHash(addedIn[ch.path]))
 		case !ch.before.IsZero():
-			v.add(id, ch.path, KindRecordRemoved, "the record was removed after its commit %s", short(addedIn[ch.path]))
+			v.add(id, ch.path, KindRecordRemoved, "the record was removed after its commit %s", gitstore.ShortHash(addedIn[ch.path]))
 		default:
 			addedIn[ch.path] = id
 			if runner && !slices.Contains(named, ch.path) {
@@ -278,14 +275,4 @@ func configKey(repo *git.Repository, c *object.Commit, dir string) (string, erro
 func firstLine(msg string) string {
 	s, _, _ := strings.Cut(msg, "\n")
 	return s
-}
-
-func short(h string) string {
-	if len(h) > 12 {
-		return h[:12]
-	}
-	if h == "" {
-		return "(unknown)"
-	}
-	return h
 }

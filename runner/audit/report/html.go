@@ -5,6 +5,8 @@ import (
 	"html/template"
 	"io"
 	"strings"
+
+	"github.com/patchwave/patchwave/runner/gitstore"
 )
 
 // HTML writes the report as one self-contained HTML page: the counts by
@@ -142,7 +144,7 @@ func sum(ns []int) int {
 }
 
 var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
-	"stamp": stamp, "day": day, "short": short, "by": by,
+	"stamp": stamp, "day": day, "short": gitstore.ShortHash, "by": by,
 	"f":          func(x float64) string { return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.2f", x), "0"), ".") },
 	"labelX":     func() int { return labelWidth - 8 },
 	"chartWidth": func() int { return chartWidth },

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/patchwave/patchwave/runner/gitstore"
 )
 
 // JSON writes the report as indented JSON in the shape documented in
@@ -37,7 +39,7 @@ var statusWords = map[string]string{
 func Markdown(w io.Writer, r *Report) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Patch compliance as of %s\n\n", stamp(r.At))
-	fmt.Fprintf(&b, "Computed from `%s` at commit `%s` (%s).\n\n", mdCell(r.Branch), short(r.Commit), stamp(r.CommitTime))
+	fmt.Fprintf(&b, "Computed from `%s` at commit `%s` (%s).\n\n", mdCell(r.Branch), gitstore.ShortHash(r.Commit), stamp(r.CommitTime))
 	b.WriteString("## By severity\n\n")
 	b.WriteString("Assets needing patches counts assets; the other columns count patches on assets.\n\n")
 	b.WriteString("| Severity | Assets needing patches | Installed within SLA | Installed late | Overdue | Excepted | Not yet due |\n")
@@ -167,11 +169,4 @@ func day(t time.Time) string {
 		return "-"
 	}
 	return t.UTC().Format(time.DateOnly)
-}
-
-func short(h string) string {
-	if len(h) > 12 {
-		return h[:12]
-	}
-	return h
 }
