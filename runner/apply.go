@@ -363,7 +363,8 @@ func (a *applier) runStage(ctx context.Context, head plumbing.Hash, p *Prepared,
 		if failed := countResult(rec, "failed"); failed > s.MaxFailures {
 			prog.say("wave %s stage %s: %d failures, over max_failures %d: %s", w.Name, s.Name, failed, s.MaxFailures, ps.OnFailure)
 			if ps.OnFailure == "rollback" {
-				results = append(results, a.rollbackStage(ctx, p.Repo, rec, prog)...)
+				prog.end()
+				results = append(results, a.rollbackStage(ctx, p.Repo, rec)...)
 				rec.Status = state.RolledBack
 			} else {
 				rec.Status = state.Halted
@@ -566,14 +567,14 @@ func (a *applier) applyBatch(ctx context.Context, repo *policy.Repository, rec *
 
 // rollbackStage puts back every asset this stage changed (on_failure
 // "rollback"): to what it ran before the stage, recorded in Before.
-func (a *applier) rollbackStage(ctx context.Context, repo *policy.Repository, rec *state.Stage, prog *progress) []audit.Asset {
+func (a *applier) rollbackStage(ctx context.Context, repo *policy.Repository, rec *state.Stage) []audit.Asset {
 	var items []putBack
 	for _, id := range policy.SortedKeys(rec.Assets) {
 		if ar := rec.Assets[id]; ar.Before != nil && ar.Result != "rolled-back" {
 			items = append(items, putBack{id: id, asset: repo.Assets[id], rec: ar, previous: *ar.Before})
 		}
 	}
-	return a.putBack(ctx, repo, items, prog)
+	return a.putBack(ctx, repo, items, fmt.Sprintf("wave %s stage %s: rollback", rec.Wave, rec.Stage))
 }
 
 // commitState commits the stage's state, and the audit record when the

@@ -170,9 +170,7 @@ func (a *applier) runRollback(ctx context.Context, head plumbing.Hash, p *Prepar
 		}
 	}
 	a.o.Crash("rollback-pending-committed")
-	prog := a.progress(fmt.Sprintf("%s %s", kind, rb.Name), len(items), (len(items)+rollbackParallel-1)/rollbackParallel)
-	results := a.putBack(ctx, p.Repo, items, prog)
-	prog.end()
+	results := a.putBack(ctx, p.Repo, items, fmt.Sprintf("%s %s", kind, rb.Name))
 	for _, id := range policy.SortedKeys(rec.Assets) {
 		if ar := rec.Assets[id]; ar.Result == "failed" && !slices.ContainsFunc(results, func(r audit.Asset) bool { return r.ID == id }) {
 			results = append(results, audit.Asset{ID: id, Before: ar.Before, Result: ar.Result, Error: ar.Error})
@@ -242,8 +240,11 @@ type putBack struct {
 }
 
 // putBack puts assets back through their drivers' Rollback, a few at a
-// time, and records each result in its rec.
-func (a *applier) putBack(ctx context.Context, repo *policy.Repository, items []putBack, prog *progress) []audit.Asset {
+// time, and records each result in its rec; what names the run in the
+// progress it shows.
+func (a *applier) putBack(ctx context.Context, repo *policy.Repository, items []putBack, what string) []audit.Asset {
+	prog := a.progress(what, len(items), (len(items)+rollbackParallel-1)/rollbackParallel)
+	defer prog.end()
 	out := make([]audit.Asset, len(items))
 	sem := make(chan struct{}, rollbackParallel)
 	var wg sync.WaitGroup
