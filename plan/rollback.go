@@ -18,9 +18,9 @@ func ComputeRollback(in Input, rb *policy.Rollback, kind string) *Rollback {
 	return c.rollback(rb, kind)
 }
 
-// RollbackStages is the stages a rollback puts back: those it names, or
+// rollbackStages is the stages a rollback puts back: those it names, or
 // every stage of its wave, in wave order.
-func RollbackStages(repo *policy.Repository, rb *policy.Rollback) []string {
+func rollbackStages(repo *policy.Repository, rb *policy.Rollback) []string {
 	if len(rb.Stages) > 0 {
 		return rb.Stages
 	}
@@ -54,18 +54,16 @@ func (c *computer) unfinishedBreakGlass() []*Rollback {
 }
 
 func (c *computer) rollback(rb *policy.Rollback, kind string) *Rollback {
-	out := &Rollback{Name: rb.Name, Wave: rb.Wave, Stages: RollbackStages(c.repo, rb), Assets: rb.Assets,
+	out := &Rollback{Name: rb.Name, Wave: rb.Wave, Stages: rollbackStages(c.repo, rb), Assets: rb.Assets,
 		Reason: rb.Reason, ApprovedBy: rb.ApprovedBy, Actions: []Action{}}
-	if rec := c.in.State.RollbackRecord(rb.Name); rec != nil && rec.Status != state.RollbackRunning {
+	rec := c.in.State.RollbackRecord(rb.Name)
+	if rec == nil || rec.Status != state.RollbackDone {
+		out.Actions = c.rollbackActions(out) // a failed one shows what is left
+	}
+	switch {
+	case rec != nil && rec.Status != state.RollbackRunning:
 		out.Status = rec.Status
 		out.StatusReason = fmt.Sprintf("%s %s at %s; see %s", kind, rec.Status, stamp(rec.Finished), last(rec.Records))
-		if rec.Status == state.RollbackFailed {
-			out.Actions = c.rollbackActions(out)
-		}
-		return out
-	}
-	out.Actions = c.rollbackActions(out)
-	switch rec := c.in.State.RollbackRecord(rb.Name); {
 	case rec != nil:
 		out.Status, out.StatusReason = StatusRunning, fmt.Sprintf("started at %s", stamp(rec.Started))
 	case len(out.Actions) == 0:
