@@ -72,7 +72,14 @@ func (a *applier) acquire(ctx context.Context) (plumbing.Hash, error) {
 	if cerr != nil {
 		return h, fmt.Errorf("reading the lock: %w", cerr)
 	}
-	owner, until := lockTrailer(c.Message, "Patchwave-Lock-Owner"), lockTrailer(c.Message, "Patchwave-Lock-Expires")
+	trailers := gitstore.Trailers(c.Message)
+	trailer := func(key string) string {
+		if v := gitstore.TrailerValues(trailers, key); len(v) > 0 {
+			return v[0]
+		}
+		return "?"
+	}
+	owner, until := trailer("Patchwave-Lock-Owner"), trailer("Patchwave-Lock-Expires")
 	end, _ := time.Parse(time.RFC3339, until)
 	if !r.ForceUnlock && r.Clock().Before(end) {
 		return h, fmt.Errorf("%w: the lock %s on %s is held by %s until %s (--force-unlock takes it from a runner known to be dead)", ErrRefused, LockRef, r.Name, owner, until)
@@ -96,15 +103,6 @@ func (a *applier) release(ctx context.Context, h plumbing.Hash) error {
 		return fmt.Errorf("releasing the lock: %w", err)
 	}
 	return nil
-}
-
-func lockTrailer(msg, key string) string {
-	for _, line := range strings.Split(msg, "\n") {
-		if v, ok := strings.CutPrefix(line, key+": "); ok {
-			return v
-		}
-	}
-	return "?"
 }
 
 // lockCommit stores a commit with an empty tree and msg, under localLock.
