@@ -39,21 +39,14 @@ func conformance(t *testing.T, name string, needs ...string) {
 		t.Fatal(err)
 	}
 	f := e2ehost.NewFleet(t)
-	drivertest.Run(t, drivertest.Harness{
-		Driver: func(t *testing.T) driver.Driver {
-			d, err := driverexec.New(policy.Driver{Name: "hosts", Type: "exec", Settings: map[string]any{
-				"type": "exec", "command": []any{script}, "timeout": "5m",
-			}}, driverexec.Options{Dir: t.TempDir(), Env: append(os.Environ(),
-				"PATCHWAVE_SSH_KEY="+e2ehost.KeyFile(), "PATCHWAVE_SSH_KNOWN_HOSTS="+f.KnownHosts)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return d
-		},
-		Target: func(t *testing.T) drivertest.Case {
-			h := f.Start(t)
-			return h.Case("bookworm-" + h.IP)
-		},
-		Parallel: 4,
-	})
+	drivertest.Run(t, f.Harness(func(t *testing.T) driver.Driver {
+		d, err := driverexec.New(policy.Driver{Name: "hosts", Type: "exec", Settings: map[string]any{
+			"type": "exec", "command": []any{script}, "timeout": "5m",
+		}}, driverexec.Options{Dir: t.TempDir(), Env: append(os.Environ(),
+			"PATCHWAVE_SSH_KEY="+e2ehost.KeyFile(), "PATCHWAVE_SSH_KNOWN_HOSTS="+f.KnownHosts)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}))
 }

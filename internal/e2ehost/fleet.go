@@ -32,6 +32,19 @@ func NewFleet(t *testing.T) *Fleet {
 	return &Fleet{KnownHosts: filepath.Join(t.TempDir(), "known_hosts"), live: map[*Host]bool{}}
 }
 
+// Harness is the conformance suite's harness for a driver of the fleet's
+// hosts: each case a new host, four at once.
+func (f *Fleet) Harness(newDriver func(t *testing.T) driver.Driver) drivertest.Harness {
+	return drivertest.Harness{
+		Driver: newDriver,
+		Target: func(t *testing.T) drivertest.Case {
+			h := f.Start(t)
+			return h.Case("bookworm-" + h.IP)
+		},
+		Parallel: 4,
+	}
+}
+
 // Start starts a host for t and lists it in the fleet's known_hosts for
 // as long as it lives.
 func (f *Fleet) Start(t *testing.T) *Host {

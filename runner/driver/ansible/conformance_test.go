@@ -49,14 +49,7 @@ func newDriver(t *testing.T, f *e2ehost.Fleet, extra map[string]any) driver.Driv
 func TestConformance(t *testing.T) {
 	requireAnsible(t)
 	f := e2ehost.NewFleet(t)
-	drivertest.Run(t, drivertest.Harness{
-		Driver: func(t *testing.T) driver.Driver { return newDriver(t, f, nil) },
-		Target: func(t *testing.T) drivertest.Case {
-			h := f.Start(t)
-			return h.Case("bookworm-" + h.IP)
-		},
-		Parallel: 4,
-	})
+	drivertest.Run(t, f.Harness(func(t *testing.T) driver.Driver { return newDriver(t, f, nil) }))
 }
 
 // TestApplyBatch applies to four hosts in one batch with serial 2; then,

@@ -35,12 +35,5 @@ func newDriver(t *testing.T, f *e2ehost.Fleet, extra map[string]any) driver.Driv
 // debootstrapped bookworm root.
 func TestConformance(t *testing.T) {
 	f := e2ehost.NewFleet(t)
-	drivertest.Run(t, drivertest.Harness{
-		Driver: func(t *testing.T) driver.Driver { return newDriver(t, f, nil) },
-		Target: func(t *testing.T) drivertest.Case {
-			h := f.Start(t)
-			return h.Case("bookworm-" + h.IP)
-		},
-		Parallel: 4,
-	})
+	drivertest.Run(t, f.Harness(func(t *testing.T) driver.Driver { return newDriver(t, f, nil) }))
 }
