@@ -618,7 +618,7 @@ func (a *applier) commit(ctx context.Context, head plumbing.Hash, req commitRequ
 		if err != nil {
 			return head, err
 		}
-		records, err := audit.Load(fsys)
+		records, err := audit.Last(fsys) // the chain needs only the newest
 		if err != nil {
 			return head, err
 		}

@@ -138,7 +138,50 @@ var fileName = regexp.MustCompile(`^([0-9]{6,})-.+\.json$`)
 
 // Load reads every record under audit/ of a repository, in sequence order.
 func Load(fsys fs.FS) ([]File, error) {
-	var files []File
+	paths, err := recordPaths(fsys)
+	if err != nil {
+		return nil, err
+	}
+	files := make([]File, 0, len(paths))
+	for _, p := range paths {
+		f, err := read(fsys, p)
+		if err != nil {
+			return nil, fmt.Errorf("loading audit records: %w", err)
+		}
+		files = append(files, f)
+	}
+	slices.SortFunc(files, func(a, b File) int { return cmp.Compare(a.Record.Sequence, b.Record.Sequence) })
+	return files, nil
+}
+
+// Last reads only the newest record (the highest sequence in its file
+// name), or returns nil when there is none: what the next record needs
+// (Next), without reading the whole trail.
+func Last(fsys fs.FS) ([]File, error) {
+	all, err := recordPaths(fsys)
+	if err != nil {
+		return nil, err
+	}
+	// A file named otherwise is not the runner's (audit verify says so).
+	paths := slices.DeleteFunc(all, func(p string) bool { return !fileName.MatchString(path.Base(p)) })
+	if len(paths) == 0 {
+		return nil, nil
+	}
+	seq := func(p string) int {
+		n, _ := strconv.Atoi(fileName.FindStringSubmatch(path.Base(p))[1])
+		return n
+	}
+	last := slices.MaxFunc(paths, func(a, b string) int { return cmp.Compare(seq(a), seq(b)) })
+	f, err := read(fsys, last)
+	if err != nil {
+		return nil, fmt.Errorf("loading the last audit record: %w", err)
+	}
+	return []File{f}, nil
+}
+
+// recordPaths lists the JSON files under audit/.
+func recordPaths(fsys fs.FS) ([]string, error) {
+	var paths []string
 	err := fs.WalkDir(fsys, Dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) && p == Dir {
@@ -146,25 +189,27 @@ func Load(fsys fs.FS) ([]File, error) {
 			}
 			return err
 		}
-		if d.IsDir() || path.Ext(p) != ".json" {
-			return nil
+		if !d.IsDir() && path.Ext(p) == ".json" {
+			paths = append(paths, p)
 		}
-		data, err := fs.ReadFile(fsys, p)
-		if err != nil {
-			return fmt.Errorf("reading %q: %w", p, err)
-		}
-		f := File{Path: p, Data: data}
-		if err := json.Unmarshal(data, &f.Record); err != nil {
-			return fmt.Errorf("reading %q: %w", p, err)
-		}
-		files = append(files, f)
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("loading audit records: %w", err)
 	}
-	slices.SortFunc(files, func(a, b File) int { return cmp.Compare(a.Record.Sequence, b.Record.Sequence) })
-	return files, nil
+	return paths, nil
+}
+
+func read(fsys fs.FS, p string) (File, error) {
+	data, err := fs.ReadFile(fsys, p)
+	if err != nil {
+		return File{}, fmt.Errorf("reading %q: %w", p, err)
+	}
+	f := File{Path: p, Data: data}
+	if err := json.Unmarshal(data, &f.Record); err != nil {
+		return File{}, fmt.Errorf("reading %q: %w", p, err)
+	}
+	return f, nil
 }
 
 // ChainError says where the hash chain of records breaks.

@@ -106,3 +106,24 @@ func TestActorFromEnv(t *testing.T) {
 		t.Errorf("local actor = %+v", a)
 	}
 }
+
+// Last finds the record Next needs without reading the others.
+func TestLastIsNewest(t *testing.T) {
+	fsys := chain(t, 12)
+	all, err := Load(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last, err := Last(fsys)
+	if err != nil || len(last) != 1 || last[0].Path != all[11].Path {
+		t.Fatalf("Last: %v %v, want %s", err, last, all[11].Path)
+	}
+	s1, p1 := Next(all)
+	s2, p2 := Next(last)
+	if s1 != s2 || p1 != p2 {
+		t.Errorf("Next after Last is %d %s, after Load %d %s", s2, p2, s1, p1)
+	}
+	if none, err := Last(fstest.MapFS{}); err != nil || none != nil {
+		t.Errorf("Last of no records: %v %v", none, err)
+	}
+}
