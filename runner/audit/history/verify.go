@@ -69,7 +69,7 @@ func Verify(ctx context.Context, o Options) ([]Problem, Summary, error) {
 	if err != nil {
 		return nil, sum, err
 	}
-	v := &verifier{o: o, keys: map[string]*trusted{}}
+	v := &verifier{o: o, keys: map[string]*trusted{}, cache: policy.NewCache()}
 	addedIn := map[string]string{} // record path -> commit that added it
 	touched := map[string]string{} // record path -> commit that last added or changed it
 	var parent *object.Commit
@@ -109,6 +109,9 @@ type verifier struct {
 	// keys holds the trusted keys of each policy seen, by the hash of the
 	// files outside state/ and audit/ (runner commits keep it).
 	keys map[string]*trusted
+	// cache keeps inventory files decoded between the policies loaded
+	// for their keys: pull requests seldom change most of them.
+	cache *policy.Cache
 }
 
 type trusted struct {
@@ -208,7 +211,7 @@ func (v *verifier) signature(c *object.Commit, key string, sum *Summary) error {
 		if err != nil {
 			return err
 		}
-		repo, probs, err := policy.Load(context.Background(), fsys, policy.Options{Now: c.Committer.When})
+		repo, probs, err := policy.Load(context.Background(), fsys, policy.Options{Now: c.Committer.When, Cache: v.cache})
 		switch {
 		case err != nil:
 			t.err = err
