@@ -72,16 +72,20 @@ func Verify(ctx context.Context, o Options) ([]Problem, Summary, error) {
 	v := &verifier{o: o, keys: map[string]*trusted{}, cache: policy.NewCache()}
 	addedIn := map[string]string{} // record path -> commit that added it
 	touched := map[string]string{} // record path -> commit that last added or changed it
-	var parent *object.Commit
+	var parent *snapshot
 	for _, c := range line {
 		if err := ctx.Err(); err != nil {
 			return nil, sum, err
 		}
 		sum.Commits++
-		if err := v.commit(parent, c, addedIn, touched, &sum); err != nil {
+		cur, err := newSnapshot(c)
+		if err != nil {
 			return nil, sum, err
 		}
-		parent = c
+		if err := v.commit(parent, cur, addedIn, touched, &sum); err != nil {
+			return nil, sum, err
+		}
+		parent = cur
 	}
 	if len(line) > 0 {
 		head := line[len(line)-1]
@@ -124,22 +128,15 @@ func (v *verifier) add(commit, p, kind, format string, args ...any) {
 }
 
 // commit checks one commit against its first parent (nil for the root).
-func (v *verifier) commit(parent, c *object.Commit, addedIn, touched map[string]string, sum *Summary) error {
-	repo, id := v.o.Repo, c.Hash.String()
+func (v *verifier) commit(parent, cur *snapshot, addedIn, touched map[string]string, sum *Summary) error {
+	repo, c := v.o.Repo, cur.c
+	id := c.Hash.String()
 	trailers := gitstore.Trailers(c.Message)
 	runner := len(gitstore.TrailerValues(trailers, waveTrailer)) > 0
 	var changed []fileChange
 	for _, dir := range []string{stateDir, auditDir} {
 		p := path.Join(v.o.Dir, dir)
-		before, err := lookup(parent, p)
-		if err != nil {
-			return err
-		}
-		after, err := lookup(c, p)
-		if err != nil {
-			return err
-		}
-		d, err := diffTree(repo, p, before, after)
+		d, err := diffTree(repo, p, parent.lookup(p), cur.lookup(p))
 		if err != nil {
 			return fmt.Errorf("commit %s: %w", c.Hash, err)
 		}
@@ -182,12 +179,12 @@ func (v *verifier) commit(parent, c *object.Commit, addedIn, touched map[string]
 	if !runner {
 		return nil
 	}
-	keyC, err := configKey(repo, c, v.o.Dir)
+	keyC, err := cur.configKey(repo, v.o.Dir)
 	if err != nil {
 		return err
 	}
 	if parent != nil {
-		keyP, err := configKey(repo, parent, v.o.Dir)
+		keyP, err := parent.configKey(repo, v.o.Dir)
 		if err != nil {
 			return err
 		}
@@ -239,14 +236,15 @@ func (v *verifier) signature(c *object.Commit, key string, sum *Summary) error {
 	return nil
 }
 
-// configKey identifies everything of a commit's tree but state/ and
-// audit/ of the policy folder: equal keys, equal files outside them.
-func configKey(repo *git.Repository, c *object.Commit, dir string) (string, error) {
-	var b strings.Builder
-	t, err := c.Tree()
-	if err != nil {
-		return "", err
+// configKey identifies everything of the snapshot's tree but state/ and
+// audit/ of the policy folder: equal keys, equal files outside them. It
+// is worked out once per commit.
+func (s *snapshot) configKey(repo *git.Repository, dir string) (string, error) {
+	if s.key != "" {
+		return s.key, nil
 	}
+	var b strings.Builder
+	t := s.root
 	var parts []string
 	if dir != "" && dir != "." {
 		parts = strings.Split(dir, "/")
@@ -263,16 +261,18 @@ func configKey(repo *git.Repository, c *object.Commit, dir string) (string, erro
 			fmt.Fprintf(&b, "%d %s %s %s\n", level, e.Mode, e.Hash, e.Name)
 		}
 		if level == len(parts) {
-			return b.String(), nil
+			break
 		}
 		e, err := t.FindEntry(onPath)
 		if err != nil {
-			return b.String(), nil // the policy folder is gone: the rest still counts
+			break // the policy folder is gone: the rest still counts
 		}
 		if t, err = repo.TreeObject(e.Hash); err != nil {
 			return "", err
 		}
 	}
+	s.key = b.String()
+	return s.key, nil
 }
 
 func firstLine(msg string) string {

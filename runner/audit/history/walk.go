@@ -57,24 +57,36 @@ type entry struct {
 	mode filemode.FileMode
 }
 
-// lookup returns the entry at p ("" for the root) in the tree of c, or
-// the zero entry.
-func lookup(c *object.Commit, p string) (entry, error) {
-	if c == nil {
-		return entry{}, nil
+// snapshot is a commit with its root tree read once, and what verify
+// derives from it, kept for the next commit, whose first parent it is.
+type snapshot struct {
+	c    *object.Commit
+	root *object.Tree
+	key  string // configKey, "" until asked
+}
+
+func newSnapshot(c *object.Commit) (*snapshot, error) {
+	root, err := c.Tree()
+	if err != nil {
+		return nil, fmt.Errorf("reading the tree of %s: %w", c.Hash, err)
+	}
+	return &snapshot{c: c, root: root}, nil
+}
+
+// lookup returns the entry at p in the snapshot's tree, or the zero entry
+// (also for no snapshot: the parent of the root commit).
+func (s *snapshot) lookup(p string) entry {
+	if s == nil {
+		return entry{}
 	}
 	if p == "" || p == "." {
-		return entry{hash: c.TreeHash, mode: filemode.Dir}, nil
+		return entry{hash: s.c.TreeHash, mode: filemode.Dir}
 	}
-	t, err := c.Tree()
+	e, err := s.root.FindEntry(p)
 	if err != nil {
-		return entry{}, err
+		return entry{} // absent
 	}
-	e, err := t.FindEntry(p)
-	if err != nil {
-		return entry{}, nil // absent
-	}
-	return entry{hash: e.Hash, mode: e.Mode}, nil
+	return entry{hash: e.Hash, mode: e.Mode}
 }
 
 // fileChange is a file that differs between two trees.
