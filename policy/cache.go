@@ -28,8 +28,9 @@ type cachedFile struct {
 	assets []rawAsset
 }
 
-// GitBlobHasher is implemented by the fs.FileInfo.Sys() value of file
-// systems that know the git blob hash of a file without reading it.
+// GitBlobHasher is implemented by the fs.DirEntry, or the
+// fs.FileInfo.Sys() value, of file systems that know the git blob hash of
+// a file without reading it.
 type GitBlobHasher interface {
 	GitBlobHash() string
 }
@@ -69,6 +70,9 @@ func isInventory(p string) bool { return path.Ext(p) != ".cue" }
 // knownBlobHash returns the git blob hash a file system gives for an
 // entry, if it does.
 func knownBlobHash(d fs.DirEntry) string {
+	if h, ok := d.(GitBlobHasher); ok {
+		return h.GitBlobHash()
+	}
 	info, err := d.Info()
 	if err != nil {
 		return ""

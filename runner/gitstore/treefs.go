@@ -413,6 +413,12 @@ func (d *dirEntry) Info() (fs.FileInfo, error) { return d.fs.info(d.node, "stat"
 
 func (d *dirEntry) String() string { return fs.FormatDirEntry(d) }
 
+// GitBlobHash returns the entry's object hash (policy.GitBlobHasher):
+// unlike Info, it does not read the object store for a size.
+func (d *dirEntry) GitBlobHash() string { return d.node.hash.String() }
+
+var _ policy.GitBlobHasher = (*dirEntry)(nil)
+
 // file is an open regular file (or a followed link to one). Its content
 // is read on the first Read, Seek or ReadAt.
 type file struct {

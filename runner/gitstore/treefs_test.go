@@ -257,6 +257,13 @@ func TestTreeFSMatchesGitShow(t *testing.T) {
 						if !d.IsDir() || want[p] == "160000" {
 							got[p] = true
 						}
+						if want[p] == "100644" {
+							// The entry names its blob, as git does, without a read.
+							h, ok := d.(blobHasher)
+							if wantHash := gitCmd(t, dir, "rev-parse", rev+":"+path.Join(sub, p)); !ok || h.GitBlobHash() != strings.TrimSpace(string(wantHash)) {
+								t.Errorf("entry %s: GitBlobHash is not git rev-parse's %s", p, wantHash)
+							}
+						}
 						return nil
 					})
 					if err != nil {
