@@ -3,8 +3,6 @@ package plan
 import (
 	"cmp"
 	"fmt"
-	"maps"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,37 +25,41 @@ type Input struct {
 	// Offline is set when tags were not resolved; actions then name the
 	// tag, and apply resolves it.
 	Offline bool
-	// Reuse is a plan computed earlier in the same process (plan --base
-	// computes two): the parts whose inputs are equal, each patch's needs
-	// and each wave's plan, are taken from it instead of computed again.
-	// The result is the same either way.
-	Reuse *Plan
+	// Reuse is another plan of the same process (plan --base computes
+	// two), computed or still being computed (Start): the parts whose
+	// inputs are equal, each patch's needs and each wave's plan, are taken
+	// from it instead of computed again. The result is the same either way.
+	Reuse Reusable
 }
 
 // Compute computes the plan. It is pure: the same input gives the same plan.
 func Compute(in Input) *Plan {
-	c := &computer{in: in, repo: in.Repo}
+	c := newComputer(in)
+	c.run()
+	return c.memo.plan
+}
+
+// run computes the plan into c.memo, publishing each part there as it is
+// done (memo), for a computation that reuses this one while it runs.
+func (c *computer) run() {
+	in, m := c.in, c.memo
 	p := &Plan{
 		FormatVersion: FormatVersion,
 		At:            in.At,
 		Offline:       in.Offline,
 		Inputs:        c.inputs(),
 	}
-	prev := c.reusable(in.Reuse)
-	c.prev, c.reusedPatch = prev, map[string]bool{}
-	m := &memo{repo: in.Repo, state: in.State, at: in.At, images: in.Images, offline: in.Offline,
-		patches: map[string]*patchResult{}, waves: map[string]*waveResult{}}
-	c.needs = map[string]map[string][]Change{}
 	var ids []string // sorted when a patch's needs are computed, not taken from prev
 	for _, pid := range policy.SortedKeys(in.Repo.Patches) {
 		patch := in.Repo.Patches[pid]
-		pr := prev.patch(pid, patch)
+		pr := c.prev.patch(pid, patch)
 		if pr == nil {
 			if ids == nil {
 				ids = policy.SortedKeys(in.Repo.Assets)
 			}
 			before := len(c.findings)
-			pr = &patchResult{patch: patch, needs: c.needsFor(patch, ids)}
+			pr = &patchResult{patch: patch}
+			pr.needs, pr.ids = c.needsFor(patch, ids)
 			pr.findings = slices.Clone(c.findings[before:])
 		} else {
 			c.findings = append(c.findings, pr.findings...)
@@ -66,151 +68,65 @@ func Compute(in Input) *Plan {
 		m.patches[pid] = pr
 		c.needs[pid] = pr.needs
 	}
+	close(m.patchesDone)
+	reusedWaves := 0
 	for _, name := range policy.SortedKeys(in.Repo.Waves) {
-		w := in.Repo.Waves[name]
-		members := in.Repo.StageMembers(w)
-		wr := prev.wave(w, members, m)
+		slot := m.waves[name]
+		wr := c.prev.wave(slot, m, c.samePolicy)
 		if wr == nil {
 			before := len(c.findings)
-			wr = &waveResult{def: w, members: members, wave: c.wave(w, members)}
+			wr = &waveResult{wave: c.wave(slot.def, slot.members)}
 			wr.findings = slices.Clone(c.findings[before:])
 		} else {
 			c.findings = append(c.findings, wr.findings...)
+			reusedWaves++
 		}
-		m.waves[name] = wr
+		slot.result = wr
+		close(slot.done)
 		p.Waves = append(p.Waves, wr.wave)
 	}
 	for _, name := range policy.SortedKeys(in.Repo.Rollbacks) {
 		p.Rollbacks = append(p.Rollbacks, c.rollback(in.Repo.Rollbacks[name], state.KindRollback))
 	}
 	p.Rollbacks = append(p.Rollbacks, c.unfinishedBreakGlass()...)
-	m.plan = p
-	p.memo = m
-	if prev.covers(m) && len(p.Rollbacks) == 0 {
+	m.plan, p.memo = p, m
+	defer close(m.done)
+	if prev := c.prev; prev != nil && c.samePolicy && len(p.Rollbacks) == 0 &&
+		len(c.reusedPatch) == len(m.patches) && len(m.patches) == len(prev.patches) &&
+		reusedWaves == len(m.waves) && len(m.waves) == len(prev.waves) {
 		// Every part came from prev: so do the parts computed from them.
+		<-prev.done
 		p.Missing, p.Findings, p.Summary = prev.plan.Missing, prev.plan.Findings, prev.plan.Summary
-		return p
+		return
 	}
 	p.Missing = c.missing(m)
 	c.doubleScheduled(p.Waves)
 	p.Findings = c.sortedFindings()
 	p.Summary = Summarize(p)
-	return p
-}
-
-// covers reports whether every patch and wave of now was taken from m,
-// and m has no others.
-func (m *memo) covers(now *memo) bool {
-	if m == nil || !m.samePolicy || len(m.patches) != len(now.patches) || len(m.waves) != len(now.waves) {
-		return false
-	}
-	for id, pr := range now.patches {
-		if m.patches[id] != pr {
-			return false
-		}
-	}
-	for name, wr := range now.waves {
-		if m.waves[name] != wr {
-			return false
-		}
-	}
-	return true
 }
 
 type computer struct {
 	in   Input
 	repo *policy.Repository
-	// prev is the reusable part of Input.Reuse, reusedPatch the patches
-	// whose needs came from it.
+	memo *memo // what this computation publishes
+	// prev is Input.Reuse's memo when its inputs allow reuse, samePolicy
+	// whether its policy equals this one, reusedPatch the patches whose
+	// needs came from it.
 	prev        *memo
+	samePolicy  bool
 	reusedPatch map[string]bool
 	// needs maps patch id to the assets that need it, with their changes.
 	needs    map[string]map[string][]Change
 	findings []Finding // in the order found; sorted at the end
 }
 
-// memo is what a plan keeps of its computation for Input.Reuse.
-type memo struct {
-	repo       *policy.Repository
-	state      *state.State
-	at         time.Time
-	images     map[string]string
-	offline    bool
-	patches    map[string]*patchResult
-	waves      map[string]*waveResult
-	plan       *Plan // the plan this memo belongs to
-	samePolicy bool  // set on a memo being reused: its policy equals the new one
-}
-
-type patchResult struct {
-	patch    *policy.Patch
-	needs    map[string][]Change
-	findings []Finding
-}
-
-type waveResult struct {
-	def      *policy.Wave
-	members  [][]string
-	wave     *Wave
-	findings []Finding
-}
-
-// reusable returns the memo of prev when the inputs every part depends on
-// are equal: the same assets (the same values: policy.Cache shares them
-// between loads), recorded state, time and image digests.
-func (c *computer) reusable(prev *Plan) *memo {
-	if prev == nil || prev.memo == nil {
-		return nil
+func newComputer(in Input) *computer {
+	c := &computer{in: in, repo: in.Repo, memo: newMemo(in), reusedPatch: map[string]bool{},
+		needs: map[string]map[string][]Change{}}
+	if in.Reuse != nil {
+		c.prev, c.samePolicy = c.reusable(in.Reuse.memoOf())
 	}
-	m := prev.memo
-	if !m.at.Equal(c.in.At) || m.offline != c.in.Offline || !maps.Equal(m.images, c.in.Images) ||
-		!slices.Equal(stateFiles(m.state), stateFiles(c.in.State)) || len(m.repo.Assets) != len(c.repo.Assets) {
-		return nil
-	}
-	for id, a := range c.repo.Assets {
-		if m.repo.Assets[id] != a {
-			return nil
-		}
-	}
-	out := *m
-	out.samePolicy = reflect.DeepEqual(m.repo.Policy, c.repo.Policy)
-	return &out
-}
-
-func stateFiles(s *state.State) []state.File {
-	if s == nil {
-		return nil
-	}
-	return s.Files
-}
-
-// patch returns the earlier needs of an equal patch.
-func (m *memo) patch(id string, p *policy.Patch) *patchResult {
-	if m == nil {
-		return nil
-	}
-	if pr := m.patches[id]; pr != nil && reflect.DeepEqual(pr.patch, p) {
-		return pr
-	}
-	return nil
-}
-
-// wave returns the earlier plan of an equal wave: the same definition,
-// members, policy, and patches whose needs were reused.
-func (m *memo) wave(w *policy.Wave, members [][]string, now *memo) *waveResult {
-	if m == nil || !m.samePolicy {
-		return nil
-	}
-	wr := m.waves[w.Name]
-	if wr == nil || !reflect.DeepEqual(wr.def, w) || !slices.EqualFunc(wr.members, members, slices.Equal) {
-		return nil
-	}
-	for _, pid := range w.Patches {
-		if now.patches[pid] != m.patches[pid] {
-			return nil
-		}
-	}
-	return wr
+	return c
 }
 
 func (c *computer) add(f Finding) { c.findings = append(c.findings, f) }
@@ -230,15 +146,18 @@ func (c *computer) inputs() Inputs {
 
 // needsFor finds the assets that need a patch: the target applies and the
 // observed version is older than the fixed one. What the runner observed
-// (state/) is newer than the inventory. ids are the assets, sorted.
-func (c *computer) needsFor(p *policy.Patch, ids []string) map[string][]Change {
+// (state/) is newer than the inventory. ids are the assets, sorted; so are
+// the needing ones it returns.
+func (c *computer) needsFor(p *policy.Patch, ids []string) (map[string][]Change, []string) {
 	m := map[string][]Change{}
+	var needing []string
 	for _, id := range ids {
 		if changes := c.changesFor(c.repo.Assets[id], p); len(changes) > 0 {
 			m[id] = changes
+			needing = append(needing, id)
 		}
 	}
-	return m
+	return m, needing
 }
 
 // observed returns what an asset runs now: the runner's latest
@@ -430,52 +349,6 @@ func (c *computer) wave(w *policy.Wave, members [][]string) *Wave {
 		}
 	}
 	return wp
-}
-
-// earlierActions are the actions of the same stage in the plan being
-// reused, when that plan's policy and the stage's reboot setting are the
-// same: an action there for an asset and a patch whose needs were reused
-// is the action c.action would build (its changes are the same slice, its
-// due date and reboot come from the same patch and policy). A wave that
-// changed (a patch dropped, a group edited) keeps most of its actions.
-func (c *computer) earlierActions(wave string, s *policy.Stage) *earlier {
-	if c.prev == nil || !c.prev.samePolicy {
-		return nil
-	}
-	wr := c.prev.waves[wave]
-	if wr == nil {
-		return nil
-	}
-	for i, ps := range wr.def.Stages {
-		if ps.Name == s.Name && ps.Reboot == s.Reboot && i < len(wr.wave.Stages) {
-			return &earlier{actions: wr.wave.Stages[i].Actions}
-		}
-	}
-	return nil
-}
-
-// earlier walks a stage's earlier actions, which come in asset order,
-// alongside the members being planned, also in asset order.
-type earlier struct {
-	actions []Action
-	next    int
-}
-
-// find returns the earlier action for asset and patch, when its patch's
-// needs were reused. Calls come in asset order.
-func (e *earlier) find(asset, patch string, reused bool) (Action, bool) {
-	if e == nil || !reused {
-		return Action{}, false
-	}
-	for e.next < len(e.actions) && e.actions[e.next].Asset < asset {
-		e.next++
-	}
-	for i := e.next; i < len(e.actions) && e.actions[i].Asset == asset; i++ {
-		if e.actions[i].Patch == patch {
-			return e.actions[i], true
-		}
-	}
-	return Action{}, false
 }
 
 func (c *computer) action(asset string, p *policy.Patch, changes []Change, s *policy.Stage) Action {
@@ -679,15 +552,11 @@ func (c *computer) missing(m *memo) []Missing {
 		}
 	}
 	var out []Missing
-	for _, pid := range policy.SortedKeys(c.needs) {
+	for _, pid := range policy.SortedKeys(m.patches) {
 		p := c.repo.Patches[pid]
 		var assets []string
-		for _, id := range policy.SortedKeys(c.needs[pid]) {
-			scheduled := slices.ContainsFunc(scheduling[pid], func(ids []string) bool {
-				_, found := slices.BinarySearch(ids, id)
-				return found
-			})
-			if !scheduled && !excepted[[2]string{id, pid}] {
+		for _, id := range unscheduled(m.patches[pid].ids, scheduling[pid]) {
+			if !excepted[[2]string{id, pid}] {
 				assets = append(assets, id)
 			}
 		}
@@ -718,6 +587,32 @@ func (c *computer) missing(m *memo) []Missing {
 			f.Asset = assets[0]
 		}
 		c.add(f)
+	}
+	return out
+}
+
+// unscheduled returns the ids that no list holds. ids and every list are
+// sorted: it walks them side by side.
+func unscheduled(ids []string, lists [][]string) []string {
+	if len(lists) == 0 {
+		return ids
+	}
+	next := make([]int, len(lists))
+	var out []string
+	for _, id := range ids {
+		found := false
+		for k, list := range lists {
+			for next[k] < len(list) && list[next[k]] < id {
+				next[k]++
+			}
+			if next[k] < len(list) && list[next[k]] == id {
+				found = true
+				break
+			}
+		}
+		if !found {
+			out = append(out, id)
+		}
 	}
 	return out
 }
@@ -766,7 +661,7 @@ func (c *computer) doubleScheduled(waves []*Wave) {
 
 func (c *computer) sortedFindings() []Finding {
 	out := append([]Finding{}, c.findings...)
-	slices.SortStableFunc(out, CompareFindings)
+	slices.SortFunc(out, CompareFindings) // it orders by every field: no need for a stable sort
 	return out
 }
 

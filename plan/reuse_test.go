@@ -68,7 +68,9 @@ patches: "DSA-6100-1": {severity: "medium", released: "2026-11-21", os: name: "d
 		out[file] = &fstest.MapFile{Data: []byte(strings.Replace(string(base[file].Data), old, new, 1))}
 		return out
 	}
-	head := plan.Compute(plan.Input{Repo: load(base), State: &state.State{}, At: at("2026-11-26T12:00:00Z"), Offline: true})
+	headIn := plan.Input{Repo: load(base), State: &state.State{}, At: at("2026-11-26T12:00:00Z"), Offline: true}
+	head := plan.Compute(headIn)
+	headJSON, _ := json.Marshal(head)
 	twice := 0
 	for _, s := range head.Waves[0].Stages {
 		for i := 1; i < len(s.Actions); i++ {
@@ -98,6 +100,17 @@ patches: "DSA-6100-1": {severity: "medium", released: "2026-11-21", os: name: "d
 		b, _ := json.Marshal(reused)
 		if string(a) != string(b) {
 			t.Errorf("%s: the plan computed with Reuse differs from the one without", name)
+		}
+		// Reusing a plan still being computed (plan.Start), as plan --base
+		// does; the race detector watches what the two share.
+		running := plan.Start(headIn)
+		in.Reuse = running
+		beside, _ := json.Marshal(plan.Compute(in))
+		if string(a) != string(beside) {
+			t.Errorf("%s: the plan computed beside the one it reuses differs from the one without", name)
+		}
+		if again, _ := json.Marshal(running.Plan()); string(again) != string(headJSON) {
+			t.Errorf("%s: the plan computed by Start differs from Compute's", name)
 		}
 		if name == "unchanged" && reused.Waves[0] != head.Waves[0] {
 			t.Errorf("unchanged: the wave plan was computed again")

@@ -62,9 +62,10 @@ func Prepare(ctx context.Context, src Source, opts PrepareOptions) (*Prepared, e
 // PrepareWithBase prepares the repository (head) and, as the pull-request
 // view does (plan --base), the base it is compared with: a git revision.
 // The base is loaded while the head is planned, from the inventory the
-// head decoded (opts.Cache, made when nil), and planned reusing the
-// head's plan where inputs are equal. The base takes the head's resolved
-// image digests. An error from the base is wrapped with its Prefix.
+// head decoded (opts.Cache, made when nil), and planned beside it,
+// reusing the head's plan where inputs are equal (plan.Start). The base
+// takes the head's resolved image digests. An error from the base is
+// wrapped with its Prefix.
 func PrepareWithBase(ctx context.Context, head, base Source, opts PrepareOptions) (h, b *Prepared, err error) {
 	if opts.Cache == nil {
 		opts.Cache = policy.NewCache()
@@ -81,18 +82,24 @@ func PrepareWithBase(ctx context.Context, head, base Source, opts PrepareOptions
 		p, err := load(ctx, base, opts)
 		baseLoaded <- loaded{p, err}
 	}()
-	err = finish(ctx, h, opts)
-	bl := <-baseLoaded
+	in, err := planInput(ctx, h, opts)
 	if err != nil {
+		<-baseLoaded
 		return h, nil, err
 	}
+	running := plan.Start(in)
+	defer func() { h.Plan = running.Plan() }()
+	bl := <-baseLoaded
 	if bl.err != nil {
 		return h, bl.p, fmt.Errorf("planning the base %s: %w", base.Prefix, WithProblems(bl.p, bl.err))
 	}
-	opts.Images, opts.Reuse = h.Plan.Inputs.Images, h.Plan
-	if err := finish(ctx, bl.p, opts); err != nil {
+	opts.Images = in.Images
+	bin, err := planInput(ctx, bl.p, opts)
+	if err != nil {
 		return h, bl.p, fmt.Errorf("planning the base %s: %w", base.Prefix, err)
 	}
+	bin.Reuse = running
+	bl.p.Plan = plan.Compute(bin)
 	return h, bl.p, nil
 }
 
@@ -114,6 +121,17 @@ func load(ctx context.Context, src Source, opts PrepareOptions) (*Prepared, erro
 
 // finish is Prepare's second half: image tags resolved, the plan computed.
 func finish(ctx context.Context, out *Prepared, opts PrepareOptions) error {
+	in, err := planInput(ctx, out, opts)
+	if err != nil {
+		return err
+	}
+	out.Plan = plan.Compute(in)
+	return nil
+}
+
+// planInput is what out's plan is computed from: its repository and
+// state, and its image tags resolved (those opts.Images lacks).
+func planInput(ctx context.Context, out *Prepared, opts PrepareOptions) (plan.Input, error) {
 	repo := out.Repo
 	images := map[string]string{}
 	for ref, d := range opts.Images {
@@ -128,14 +146,17 @@ func finish(ctx context.Context, out *Prepared, opts PrepareOptions) error {
 		}
 		resolved, err := resolve.All(ctx, opts.Resolver, refs, 0)
 		if err != nil {
-			return fmt.Errorf("resolving image tags (use --offline to plan without the registry): %w", err)
+			return plan.Input{}, fmt.Errorf("resolving image tags (use --offline to plan without the registry): %w", err)
 		}
 		for ref, d := range resolved {
 			images[ref] = d
 		}
 	}
-	out.Plan = plan.Compute(plan.Input{Repo: repo, State: out.State, At: opts.At, Images: images, Offline: opts.Resolver == nil, Reuse: opts.Reuse})
-	return nil
+	in := plan.Input{Repo: repo, State: out.State, At: opts.At, Images: images, Offline: opts.Resolver == nil}
+	if opts.Reuse != nil {
+		in.Reuse = opts.Reuse
+	}
+	return in, nil
 }
 
 // WithProblems folds the problems of an invalid repository into the
