@@ -49,13 +49,13 @@ func (c *computer) run() {
 		Offline:       in.Offline,
 		Inputs:        c.inputs(),
 	}
-	var ids []string // sorted when a patch's needs are computed, not taken from prev
+	var ids []string // taken when a patch's needs are computed, not taken from prev
 	for _, pid := range policy.SortedKeys(in.Repo.Patches) {
 		patch := in.Repo.Patches[pid]
 		pr := c.prev.patch(pid, patch)
 		if pr == nil {
 			if ids == nil {
-				ids = policy.SortedKeys(in.Repo.Assets)
+				ids = in.Repo.AssetIDs()
 			}
 			before := len(c.findings)
 			pr = &patchResult{patch: patch}

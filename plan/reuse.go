@@ -105,13 +105,8 @@ func (c *computer) reusable(m *memo) (_ *memo, samePolicy bool) {
 		return nil, false
 	}
 	if !m.at.Equal(c.in.At) || m.offline != c.in.Offline || !maps.Equal(m.images, c.in.Images) ||
-		!slices.Equal(stateFiles(m.state), stateFiles(c.in.State)) || len(m.repo.Assets) != len(c.repo.Assets) {
+		!slices.Equal(stateFiles(m.state), stateFiles(c.in.State)) || !c.repo.SameAssets(m.repo) {
 		return nil, false
-	}
-	for id, a := range c.repo.Assets {
-		if m.repo.Assets[id] != a {
-			return nil, false
-		}
 	}
 	return m, reflect.DeepEqual(m.repo.Policy, c.repo.Policy)
 }

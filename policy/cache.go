@@ -18,9 +18,13 @@ import (
 // Assets from the cache are shared between the repositories that load them:
 // they must not be changed after Load, and an asset's Source names the file
 // as the first load saw it. A Cache is safe for concurrent use.
+//
+// It also keeps the last repository loaded, whose group members a load of
+// the same assets takes for groups defined the same.
 type Cache struct {
 	mu    sync.Mutex
 	files map[string]*cachedFile
+	last  *Repository
 }
 
 type cachedFile struct {
@@ -54,6 +58,26 @@ func (c *Cache) put(key string, f *cachedFile) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.files[key] = f
+}
+
+// lastLoaded returns the repository loaded last with this cache, or nil.
+func (c *Cache) lastLoaded() *Repository {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.last
+}
+
+// loaded records r, whose members are computed, as the last repository.
+func (c *Cache) loaded(r *Repository) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.last = r
 }
 
 // gitBlobHash is the hash git gives a file's content.

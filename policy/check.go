@@ -15,11 +15,13 @@ const expiryWarning = 14 * 24 * time.Hour
 // approval authority, exceptions, the canary rule and empty stages.
 func (l *loader) check() {
 	r := l.repo
-	r.computeMembers()
+	prev := l.opts.Cache.lastLoaded()
+	r.computeMembers(prev)
 	r.stageMembers = make(map[string][][]string, len(r.Waves))
 	for name, w := range r.Waves {
-		r.stageMembers[name] = r.computeStageMembers(w)
+		r.stageMembers[name] = r.computeStageMembers(w, prev)
 	}
+	l.opts.Cache.loaded(r)
 	if l.unreadable {
 		return // references and judgements would report what the file defines
 	}

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"path"
+	"reflect"
 	"slices"
 	"sort"
 )
@@ -11,18 +12,63 @@ import (
 // computed in Go, not by CUE, so that it stays fast at fleet scale.
 func (r *Repository) Members(group string) []string { return r.members[group] }
 
+// AssetIDs returns the ids of every asset, sorted. Load computes the list
+// once; it is shared, not to be changed.
+func (r *Repository) AssetIDs() []string {
+	if r.ids == nil && len(r.Assets) > 0 {
+		return SortedKeys(r.Assets) // a repository Load did not make
+	}
+	return r.ids
+}
+
+// SameAssets reports whether o has the very assets of r: the same ids
+// and the same *Asset values, as loads sharing a Cache give for an
+// unchanged inventory.
+func (r *Repository) SameAssets(o *Repository) bool {
+	if r.assetsOf != nil && r.assetsOf == o.assetsOf {
+		return true // found the same when the later of them was loaded
+	}
+	return sameAssets(r.Assets, o.Assets)
+}
+
+func sameAssets(a, b map[string]*Asset) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for id, x := range a {
+		if b[id] != x {
+			return false
+		}
+	}
+	return true
+}
+
 // computeMembers computes every group's members once, so that Members is
 // safe for concurrent use afterwards. One pass over the sorted fleet per
 // group (groups in parallel) keeps it linear and the results sorted.
-func (r *Repository) computeMembers() {
-	ids := SortedKeys(r.Assets)
+//
+// prev is the repository loaded before with the same Cache, or nil: when
+// it has the same assets, its sorted ids, and the members of groups
+// defined the same, are taken from it (plan --base loads an unchanged
+// inventory twice).
+func (r *Repository) computeMembers(prev *Repository) {
+	r.assetsOf = r
+	if prev != nil && prev.SameAssets(r) {
+		r.ids, r.assetsOf = prev.ids, prev.assetsOf
+	} else {
+		prev, r.ids = nil, SortedKeys(r.Assets)
+	}
 	names := SortedKeys(r.Groups)
 	lists := make([][]string, len(names))
 	parallel(len(names), func(i int) {
 		g := r.Groups[names[i]]
+		if prev != nil && reflect.DeepEqual(prev.Groups[names[i]], g) {
+			lists[i] = prev.members[names[i]]
+			return
+		}
 		include, exclude := setOf(g.Include), setOf(g.Exclude)
 		var out []string
-		for _, id := range ids {
+		for _, id := range r.ids {
 			if exclude[id] {
 				continue
 			}
@@ -56,10 +102,17 @@ func (r *Repository) StageMembers(w *Wave) [][]string {
 	if m, ok := r.stageMembers[w.Name]; ok && r.Waves[w.Name] == w {
 		return m
 	}
-	return r.computeStageMembers(w)
+	return r.computeStageMembers(w, nil)
 }
 
-func (r *Repository) computeStageMembers(w *Wave) [][]string {
+// computeStageMembers computes the members of each stage of w. prev is as
+// for computeMembers: when it has the same assets, and a wave of that name
+// whose stages list the same groups, which have the very members they
+// have here, its stage members are taken.
+func (r *Repository) computeStageMembers(w *Wave, prev *Repository) [][]string {
+	if prev != nil && prev.assetsOf == r.assetsOf && prev.Waves[w.Name] != nil && r.sameStageGroups(w, prev, prev.Waves[w.Name]) {
+		return prev.stageMembers[w.Name]
+	}
 	seen := map[string]bool{}
 	out := make([][]string, len(w.Stages))
 	for i, s := range w.Stages {
@@ -76,6 +129,30 @@ func (r *Repository) computeStageMembers(w *Wave) [][]string {
 		out[i] = ids
 	}
 	return out
+}
+
+// sameStageGroups reports whether w here and pw in prev have stages that
+// list the same groups, with the same member lists.
+func (r *Repository) sameStageGroups(w *Wave, prev *Repository, pw *Wave) bool {
+	if len(w.Stages) != len(pw.Stages) {
+		return false
+	}
+	for i, s := range w.Stages {
+		if !slices.Equal(s.Groups, pw.Stages[i].Groups) {
+			return false
+		}
+		for _, g := range s.Groups {
+			if !sameSlice(r.members[g], prev.members[g]) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// sameSlice reports whether a and b are the very same list.
+func sameSlice(a, b []string) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // Matches reports whether an asset satisfies every condition.

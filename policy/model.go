@@ -37,6 +37,8 @@ type Repository struct {
 	// so that a saved plan can name exactly what it was computed from.
 	Files []File
 
+	ids          []string              // asset ids, sorted
+	assetsOf     *Repository           // the first repository loaded with these very assets
 	members      map[string][]string   // group name -> sorted asset ids
 	stageMembers map[string][][]string // wave name -> each stage's asset ids
 }
