@@ -48,6 +48,12 @@ func (c Change) Empty() bool {
 // plan may be nil, meaning empty.
 func Compare(base, head *plan.Plan) Change {
 	var c Change
+	// The findings are compared beside the actions, on the second core.
+	findingsDone := make(chan struct{})
+	go func() {
+		defer close(findingsDone)
+		c.NewFindings, c.ResolvedFindings = diffFindings(findingsOf(head), findingsOf(base))
+	}()
 	pair := func(x, y PlacedAction) {
 		if x.Wave != y.Wave || x.Stage != y.Stage || x.Action.From != y.Action.From || x.Action.To != y.Action.To ||
 			x.Action.Reboot != y.Action.Reboot || x.Action.Kind != y.Action.Kind {
@@ -98,8 +104,7 @@ func Compare(base, head *plan.Plan) Change {
 	slices.SortFunc(c.Added, comparePlaced)
 	slices.SortFunc(c.Removed, comparePlaced)
 	slices.SortFunc(c.Changed, func(x, y ChangedAction) int { return comparePlaced(x.Head, y.Head) })
-	c.NewFindings = findingsNotIn(findingsOf(head), findingsOf(base))
-	c.ResolvedFindings = findingsNotIn(findingsOf(base), findingsOf(head))
+	<-findingsDone
 	return c
 }
 
@@ -247,29 +252,46 @@ func findingsOf(p *plan.Plan) []plan.Finding {
 	return p.Findings
 }
 
-// findingsNotIn returns the findings of a that b lacks, counting
-// duplicates, in a's order.
-func findingsNotIn(a, b []plan.Finding) []plan.Finding {
+// diffFindings returns the findings of a that b lacks and those of b
+// that a lacks, counting duplicates, each in its plan's order.
+func diffFindings(a, b []plan.Finding) (onlyA, onlyB []plan.Finding) {
 	if len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0]) {
-		return nil // the same findings: a plan that reused the other's
+		return nil, nil // the same findings: a plan that reused the other's
 	}
-	if slices.IsSortedFunc(a, plan.CompareFindings) && slices.IsSortedFunc(b, plan.CompareFindings) {
-		// Plans keep their findings in this order: walk both at once
-		// instead of hashing tens of thousands of findings.
-		var out []plan.Finding
-		j := 0
-		for _, f := range a {
-			for j < len(b) && plan.CompareFindings(b[j], f) < 0 {
-				j++
-			}
-			if j < len(b) && b[j] == f {
-				j++
-				continue
-			}
-			out = append(out, f)
+	if !slices.IsSortedFunc(a, plan.CompareFindings) || !slices.IsSortedFunc(b, plan.CompareFindings) {
+		return findingsNotIn(a, b), findingsNotIn(b, a)
+	}
+	// Plans keep their findings in this order, which uses every field:
+	// walk both at once instead of hashing tens of thousands of findings.
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		order := 0
+		switch {
+		case j == len(b):
+			order = -1
+		case i == len(a):
+			order = 1
+		default:
+			order = plan.CompareFindings(a[i], b[j])
 		}
-		return sortedFindings(out)
+		switch {
+		case order < 0:
+			onlyA = append(onlyA, a[i])
+			i++
+		case order > 0:
+			onlyB = append(onlyB, b[j])
+			j++
+		default:
+			i++
+			j++
+		}
 	}
+	return onlyA, onlyB
+}
+
+// findingsNotIn returns the findings of a that b lacks, counting
+// duplicates, in a's order (errors first), for findings in no order.
+func findingsNotIn(a, b []plan.Finding) []plan.Finding {
 	have := map[plan.Finding]int{}
 	for _, f := range b {
 		have[f]++
