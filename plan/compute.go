@@ -60,7 +60,7 @@ func (c *computer) run() {
 			before := len(c.findings)
 			pr = &patchResult{patch: patch}
 			pr.needs, pr.ids = c.needsFor(patch, ids)
-			pr.findings = slices.Clone(c.findings[before:])
+			pr.findings = c.findingsSince(before)
 		} else {
 			c.findings = append(c.findings, pr.findings...)
 			c.reusedPatch[pid] = true
@@ -76,7 +76,7 @@ func (c *computer) run() {
 		if wr == nil {
 			before := len(c.findings)
 			wr = &waveResult{wave: c.wave(slot.def, slot.members)}
-			wr.findings = slices.Clone(c.findings[before:])
+			wr.findings = c.findingsSince(before)
 		} else {
 			c.findings = append(c.findings, wr.findings...)
 			reusedWaves++
@@ -130,6 +130,12 @@ func newComputer(in Input) *computer {
 }
 
 func (c *computer) add(f Finding) { c.findings = append(c.findings, f) }
+
+// findingsSince returns the findings added since there were n, for a part
+// to keep: later adds only append, and the list is sorted in a copy.
+func (c *computer) findingsSince(n int) []Finding {
+	return c.findings[n:len(c.findings):len(c.findings)]
+}
 
 func (c *computer) inputs() Inputs {
 	in := Inputs{Images: c.in.Images, At: c.in.At}
@@ -509,6 +515,13 @@ func (c *computer) slaFindings(w *policy.Wave, sp *Stage) {
 	// is built around the asset once per patch (a stage may hold 100k).
 	type words struct{ before, after string }
 	byPatch := map[string]words{}
+	breaches := 0
+	for _, a := range sp.Actions {
+		if !a.Due.IsZero() && sp.Start.After(a.Due) {
+			breaches++
+		}
+	}
+	c.findings = slices.Grow(c.findings, breaches)
 	for _, a := range sp.Actions {
 		if a.Due.IsZero() || !sp.Start.After(a.Due) {
 			continue
@@ -685,7 +698,7 @@ func levelRank(l string) int {
 // renderers use it for plans read back from JSON.
 func Summarize(p *Plan) Summary {
 	s := Summary{Missing: map[string]int{}, Findings: map[string]int{}}
-	assets := map[string]bool{}
+	var lists [][]Action // the pending actions, which come asset by asset
 	for _, w := range p.Waves {
 		if w == nil {
 			continue
@@ -701,9 +714,7 @@ func Summarize(p *Plan) Summary {
 				continue
 			}
 			s.Actions += len(st.Actions)
-			for _, a := range st.Actions {
-				assets[a.Asset] = true
-			}
+			lists = append(lists, st.Actions)
 		}
 	}
 	for _, rb := range p.Rollbacks {
@@ -714,11 +725,9 @@ func Summarize(p *Plan) Summary {
 			s.DueRollbacks++
 		}
 		s.Actions += len(rb.Actions)
-		for _, a := range rb.Actions {
-			assets[a.Asset] = true
-		}
+		lists = append(lists, rb.Actions)
 	}
-	s.Assets = len(assets)
+	s.Assets = countDistinctAssets(lists)
 	for _, m := range p.Missing {
 		s.Missing[m.Severity] += len(m.Assets)
 	}
@@ -731,6 +740,48 @@ func Summarize(p *Plan) Summary {
 		}
 	}
 	return s
+}
+
+// countDistinctAssets counts the assets that lists of actions name. A
+// plan's stages list their actions in asset order: a few such lists it
+// walks side by side, hashing only the assets of the others.
+func countDistinctAssets(lists [][]Action) int {
+	var sorted [][]Action
+	var other map[string]bool
+	for _, l := range lists {
+		if len(lists) <= 16 && slices.IsSortedFunc(l, func(a, b Action) int { return strings.Compare(a.Asset, b.Asset) }) {
+			sorted = append(sorted, l)
+			continue
+		}
+		if other == nil {
+			other = map[string]bool{}
+		}
+		for _, a := range l {
+			other[a.Asset] = true
+		}
+	}
+	n := len(other)
+	next := make([]int, len(sorted))
+	for {
+		// The smallest asset at the heads of the lists, counted once.
+		least, found := "", false
+		for k, l := range sorted {
+			if next[k] < len(l) && (!found || l[next[k]].Asset < least) {
+				least, found = l[next[k]].Asset, true
+			}
+		}
+		if !found {
+			return n
+		}
+		if !other[least] {
+			n++
+		}
+		for k, l := range sorted {
+			for next[k] < len(l) && l[next[k]].Asset == least {
+				next[k]++
+			}
+		}
+	}
 }
 
 // count writes "1 asset" or "3 assets"; one is used only for 1.

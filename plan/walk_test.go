@@ -38,3 +38,33 @@ func TestUnscheduled(t *testing.T) {
 		}
 	}
 }
+
+// countDistinctAssets, which walks sorted lists side by side, counts what
+// a set of every asset counts, with lists in and out of order.
+func TestCountDistinctAssets(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 500 {
+		var lists [][]Action
+		set := map[string]bool{}
+		for range r.IntN(20) {
+			var l []Action
+			for i := range 30 {
+				if r.IntN(3) == 0 {
+					id := fmt.Sprintf("a%02d", i)
+					for range 1 + r.IntN(2) { // an asset's actions come together
+						l = append(l, Action{Asset: id})
+					}
+					set[id] = true
+				}
+			}
+			if r.IntN(4) == 0 {
+				slices.Reverse(l)
+			}
+			lists = append(lists, l)
+		}
+		if got := countDistinctAssets(lists); got != len(set) {
+			t.Fatalf("countDistinctAssets(%v) = %d, want %d", lists, got, len(set))
+		}
+	}
+}
