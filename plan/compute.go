@@ -92,7 +92,7 @@ func (c *computer) run() {
 	m.plan, p.memo = p, m
 	defer close(m.done)
 	if prev := c.prev; prev != nil && c.samePolicy && len(p.Rollbacks) == 0 &&
-		len(c.reusedPatch) == len(m.patches) && len(m.patches) == len(prev.patches) &&
+		len(c.reusedPatch) == len(m.patches) && len(m.patches) == len(prev.repo.Patches) &&
 		reusedWaves == len(m.waves) && len(m.waves) == len(prev.waves) {
 		// Every part came from prev: so do the parts computed from them.
 		<-prev.done
