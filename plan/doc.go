@@ -14,4 +14,9 @@
 //
 // The package reads no files, network or clock: everything comes in as
 // arguments, so the same inputs give the same plan, byte for byte.
+//
+// plan --base computes two plans of nearly the same repository: Start
+// computes one in its own goroutine, and Compute of the other takes from
+// it (Input.Reuse) each part whose inputs are equal, waiting for that part
+// only, so that the parts that differ are computed on the second core.
 package plan
