@@ -546,19 +546,8 @@ func (t taskResult) err(pm *pkgcmd.Manager) error {
 
 // fail builds the error of a call, naming the driver, action and asset.
 func (a *ansibleDriver) fail(t driver.Target, action string, err error) error {
-	return &callError{driver: a.name, action: action, asset: t.ID, err: err}
+	return &hostcfg.CallError{Type: "ansible", Name: a.name, Action: action, Asset: t.ID, Err: err}
 }
-
-type callError struct {
-	driver, action, asset string
-	err                   error
-}
-
-func (e *callError) Error() string {
-	return fmt.Sprintf("ansible driver %q: %s %q: %v", e.driver, e.action, e.asset, e.err)
-}
-
-func (e *callError) Unwrap() error { return e.err }
 
 // tail quotes the last lines of a command's stderr for an error.
 func tail(s string) string {

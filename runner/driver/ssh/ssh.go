@@ -292,18 +292,5 @@ func (d *sshDriver) Reboot(ctx context.Context, t driver.Target) error {
 
 // fail builds the error of a call, naming the driver, action and asset.
 func (d *sshDriver) fail(t driver.Target, action string, err error) error {
-	return &callError{driver: d.cfg.name, action: action, asset: t.ID, err: err}
+	return &hostcfg.CallError{Type: "ssh", Name: d.cfg.name, Action: action, Asset: t.ID, Err: err}
 }
-
-// callError keeps the cause in the chain, so that callers can test for
-// context.Canceled or driver.PermanentError.
-type callError struct {
-	driver, action, asset string
-	err                   error
-}
-
-func (e *callError) Error() string {
-	return fmt.Sprintf("ssh driver %q: %s %q: %v", e.driver, e.action, e.asset, e.err)
-}
-
-func (e *callError) Unwrap() error { return e.err }

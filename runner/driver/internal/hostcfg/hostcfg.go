@@ -144,3 +144,18 @@ func LastLines(s string, n int) string {
 	}
 	return strings.Join(lines, " | ")
 }
+
+// CallError is the error of one call of a host driver: it names the driver
+// (Type "ssh" or "ansible", and its Name in policy.drivers), the action and
+// the asset, and keeps the cause in the chain, so that callers can test
+// for context.Canceled or driver.PermanentError.
+type CallError struct {
+	Type, Name, Action, Asset string
+	Err                       error
+}
+
+func (e *CallError) Error() string {
+	return fmt.Sprintf("%s driver %q: %s %q: %v", e.Type, e.Name, e.Action, e.Asset, e.Err)
+}
+
+func (e *CallError) Unwrap() error { return e.Err }
