@@ -393,6 +393,12 @@ func CountAssets(actions []Action) int {
 	return n
 }
 
+// SortedByAsset reports whether actions come in asset id order, as a
+// computed stage's do.
+func SortedByAsset(actions []Action) bool {
+	return slices.IsSortedFunc(actions, func(a, b Action) int { return strings.Compare(a.Asset, b.Asset) })
+}
+
 // summarize writes changes as an action's From and To: the versions of a
 // single change, else "name version, ..." for each.
 func summarize(changes []Change) (from, to string) {
@@ -515,15 +521,16 @@ func (c *computer) slaFindings(w *policy.Wave, sp *Stage) {
 	// is built around the asset once per patch (a stage may hold 100k).
 	type words struct{ before, after string }
 	byPatch := map[string]words{}
+	late := func(a Action) bool { return !a.Due.IsZero() && sp.Start.After(a.Due) }
 	breaches := 0
 	for _, a := range sp.Actions {
-		if !a.Due.IsZero() && sp.Start.After(a.Due) {
+		if late(a) {
 			breaches++
 		}
 	}
 	c.findings = slices.Grow(c.findings, breaches)
 	for _, a := range sp.Actions {
-		if a.Due.IsZero() || !sp.Start.After(a.Due) {
+		if !late(a) {
 			continue
 		}
 		p, asset := c.repo.Patches[a.Patch], c.repo.Assets[a.Asset]
@@ -749,7 +756,7 @@ func countDistinctAssets(lists [][]Action) int {
 	var sorted [][]Action
 	var other map[string]bool
 	for _, l := range lists {
-		if len(lists) <= 16 && slices.IsSortedFunc(l, func(a, b Action) int { return strings.Compare(a.Asset, b.Asset) }) {
+		if len(lists) <= 16 && SortedByAsset(l) {
 			sorted = append(sorted, l)
 			continue
 		}

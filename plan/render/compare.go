@@ -154,7 +154,7 @@ func walkStages(base, head *plan.Plan, pair func(x, y PlacedAction)) (restB, res
 			all(k, x, &restB)
 			continue
 		}
-		if !sortedByAsset(x.Actions) || !sortedByAsset(y.Actions) {
+		if !plan.SortedByAsset(x.Actions) || !plan.SortedByAsset(y.Actions) {
 			all(k, x, &restB)
 			all(k, y, &restH)
 			continue
@@ -199,10 +199,6 @@ func walkStages(base, head *plan.Plan, pair func(x, y PlacedAction)) (restB, res
 	restB = append(restB, rollbackActions(base)...)
 	restH = append(restH, rollbackActions(head)...)
 	return restB, restH
-}
-
-func sortedByAsset(actions []plan.Action) bool {
-	return slices.IsSortedFunc(actions, func(a, b plan.Action) int { return cmp.Compare(a.Asset, b.Asset) })
 }
 
 // runEnd is where the run of actions for the asset at i ends.
