@@ -84,6 +84,18 @@ func (c *computer) rollback(rb *policy.Rollback, kind string) *Rollback {
 func (c *computer) rollbackActions(rb *Rollback) []Action {
 	befores := c.in.State.Changed(rb.Wave, rb.Stages)
 	w := c.repo.Waves[rb.Wave]
+	// owner is the wave's patch that a change belongs to.
+	owner := func(match func(p *policy.Patch) bool) string {
+		if w == nil || len(w.Patches) == 0 {
+			return ""
+		}
+		for _, pid := range w.Patches {
+			if p := c.repo.Patches[pid]; p != nil && match(p) {
+				return pid
+			}
+		}
+		return w.Patches[0]
+	}
 	var actions []Action
 	for _, id := range slices.Sorted(maps.Keys(befores)) {
 		a := c.repo.Assets[id]
@@ -93,17 +105,6 @@ func (c *computer) rollbackActions(rb *Rollback) []Action {
 		before := befores[id]
 		packages, digest := c.observed(a)
 		byPatch := map[string][]Change{}
-		owner := func(match func(p *policy.Patch) bool) string {
-			if w == nil || len(w.Patches) == 0 {
-				return ""
-			}
-			for _, pid := range w.Patches {
-				if p := c.repo.Patches[pid]; p != nil && match(p) {
-					return pid
-				}
-			}
-			return w.Patches[0]
-		}
 		kind := "package"
 		if before.Digest != "" && before.Digest != digest && a.Image != nil {
 			kind = "image"

@@ -108,7 +108,7 @@ func rollbackStatus(p *Plan, st *state.State) []RollbackStatus {
 	byName := map[string]*RollbackStatus{}
 	for _, rb := range p.Rollbacks {
 		rs := &RollbackStatus{Name: rb.Name, Kind: state.KindRollback, Wave: rb.Wave, Stages: rb.Stages, Status: rb.Status, Reason: rb.StatusReason,
-			Counts: map[string]int{}, Assets: []AssetStatus{}}
+			Assets: []AssetStatus{}}
 		for i, a := range rb.Actions {
 			if i == 0 || a.Asset != rb.Actions[i-1].Asset {
 				rs.Assets = append(rs.Assets, AssetStatus{ID: a.Asset, Status: AssetPending})
