@@ -88,6 +88,25 @@ type StageRun struct {
 	Record            string
 }
 
+// err is ErrStageFailed, naming the run, unless the stage succeeded or
+// the rollback rolled back.
+func (r StageRun) err() error {
+	if r.Result == "succeeded" || r.Rollback != "" && r.Result == "rolled-back" {
+		return nil
+	}
+	return fmt.Errorf("%w: %s %s (%d failed)", ErrStageFailed, r.what(), r.Result, r.Failed)
+}
+
+// finished adds a run to the result and, with a remote, pushes what it
+// committed.
+func (a *applier) finished(ctx context.Context, run StageRun) error {
+	a.res.Stages = append(a.res.Stages, run)
+	if a.o.Remote != nil {
+		return a.pushBranch(ctx)
+	}
+	return nil
+}
+
 func (r StageRun) what() string {
 	if r.Rollback != "" {
 		return fmt.Sprintf("rollback %s of wave %s", r.Rollback, r.Wave)
@@ -220,17 +239,14 @@ func (a *applier) loop(ctx context.Context) error {
 				return err
 			}
 		}
-		a.res.Stages = append(a.res.Stages, run)
-		if o.Remote != nil {
-			if err := a.pushBranch(ctx); err != nil {
-				return err
-			}
+		if err := a.finished(ctx, run); err != nil {
+			return err
 		}
 		if run.Result == "" {
 			return nil // the window closed mid-stage: a later run continues
 		}
-		if ok := run.Result == "succeeded" || run.Rollback != "" && run.Result == "rolled-back"; !ok {
-			return fmt.Errorf("%w: %s %s (%d failed)", ErrStageFailed, run.what(), run.Result, run.Failed)
+		if err := run.err(); err != nil {
+			return err
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()

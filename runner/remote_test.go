@@ -119,3 +119,50 @@ func TestApplyRemoteMovesMeanwhile(t *testing.T) {
 	}
 	testrepo.Git(t, remote, "fsck", "--strict")
 }
+
+// losesRemote wraps a real driver and, at its first Rollback, moves the
+// remote away: a stand-in for a remote that goes down while a
+// break-glass rollback runs, named as such.
+type losesRemote struct {
+	driver.Driver
+	remote string
+	once   *sync.Once
+}
+
+func (l losesRemote) Rollback(ctx context.Context, t driver.Target, previous driver.Observation) (driver.Result, error) {
+	l.once.Do(func() {
+		if err := os.Rename(l.remote, l.remote+".gone"); err != nil {
+			panic(err)
+		}
+	})
+	return l.Driver.(driver.Rollbacker).Rollback(ctx, t, previous)
+}
+
+// A break-glass rollback with a remote pushes what it committed as apply
+// does after each run, and fails when that push fails, instead of only
+// saying so in the log.
+func TestBreakGlassRollbackFailsWhenItsPushFails(t *testing.T) {
+	remote, clones, hosts := remoteSetup(t, 1)
+	dir := clones[0]
+	if _, err := remoteApply(t, dir, hosts, "runner-a", nil, &strings.Builder{}); err != nil {
+		t.Fatal(err)
+	}
+	var reg driver.Registry
+	once := &sync.Once{}
+	reg.Register("exec", func(d policy.Driver) (driver.Driver, error) {
+		x, err := driverexec.New(d, driverexec.Options{Dir: dir, Env: append(os.Environ(), "PATCHWAVE_HOSTS_DIR="+hosts)})
+		return losesRemote{Driver: x, remote: remote, once: once}, err
+	})
+	when := time.Date(2026, 11, 27, 3, 4, 5, 0, time.UTC)
+	var log strings.Builder
+	_, err := runner.Rollback(context.Background(), runner.ApplyOptions{Repo: mustOpen(t, dir), Branch: "main", Now: func() time.Time { return when },
+		Drivers: &reg, Author: object.Signature{Name: "oncall", Email: "oncall@example.com"}, Log: &log,
+		Remote: &runner.RemoteOptions{Name: "origin", Owner: "oncall"}},
+		policy.Rollback{Wave: "2026-11-security", Assets: []string{"cache-01"}, Reason: "cache-01 crashes at start"})
+	if err == nil {
+		t.Fatalf("the rollback's push failed and Rollback returned no error; log:\n%s", log.String())
+	}
+	if v := hostPackage(t, hosts, "cache-01", "openssl"); v != "3.0.17-1~deb12u2" {
+		t.Errorf("cache-01 runs %s: the rollback did not run", v)
+	}
+}

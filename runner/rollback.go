@@ -57,7 +57,9 @@ func Rollback(ctx context.Context, o ApplyOptions, req policy.Rollback) (*ApplyR
 				if err != nil {
 					return err
 				}
-				a.res.Stages = append(a.res.Stages, run)
+				if err := a.finished(ctx, run); err != nil {
+					return err
+				}
 				if head, p, err = a.head(ctx); err != nil {
 					return err
 				}
@@ -83,11 +85,10 @@ func Rollback(ctx context.Context, o ApplyOptions, req policy.Rollback) (*ApplyR
 		if err != nil {
 			return err
 		}
-		a.res.Stages = append(a.res.Stages, run)
-		if run.Result != "rolled-back" {
-			return fmt.Errorf("%w: %s %s (%d failed)", ErrStageFailed, run.what(), run.Result, run.Failed)
+		if err := a.finished(ctx, run); err != nil {
+			return err
 		}
-		return nil
+		return run.err()
 	})
 }
 
