@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
 )
 
 // WorkTreeFS is os.DirFS(dir) for the folder dir of repo's work tree
@@ -39,14 +40,14 @@ func WorkTreeFS(repo *git.Repository, dir, rel string) fs.FS {
 	}
 	for _, e := range idx.Entries {
 		if len(e.Name) > len(prefix) && e.Name[:len(prefix)] == prefix && e.ModifiedAt.Before(st.ModTime()) {
-			known[e.Name[len(prefix):]] = indexed{hash: e.Hash.String(), size: int64(e.Size), mtime: e.ModifiedAt}
+			known[e.Name[len(prefix):]] = indexed{hash: e.Hash, size: int64(e.Size), mtime: e.ModifiedAt}
 		}
 	}
 	return &workTreeFS{FS: inner, known: known}
 }
 
 type indexed struct {
-	hash  string
+	hash  plumbing.Hash
 	size  int64
 	mtime time.Time
 }
@@ -86,12 +87,8 @@ func (e indexedEntry) Info() (fs.FileInfo, error) {
 
 type indexedInfo struct {
 	fs.FileInfo
-	hash string
+	hash plumbing.Hash
 }
 
-func (i indexedInfo) Sys() any { return blobHash(i.hash) }
-
-// blobHash is a policy.GitBlobHasher.
-type blobHash string
-
-func (b blobHash) GitBlobHash() string { return string(b) }
+// Sys returns the blob's hash as an Object, as a TreeFS entry's does.
+func (i indexedInfo) Sys() any { return Object{Hash: i.hash} }
