@@ -128,13 +128,9 @@ func (o *applyOptions) runnerOptions(g *globalOptions, s streams) (runner.ApplyO
 	if err != nil {
 		return runner.ApplyOptions{}, err
 	}
-	branch := o.branch
-	if branch == "" {
-		head, err := repo.Head()
-		if err != nil || !head.Name().IsBranch() {
-			return runner.ApplyOptions{}, usagef("no branch is checked out in %s: name one with --branch", g.dir)
-		}
-		branch = head.Name().Short()
+	branch, err := branchOr(repo, g.dir, o.branch)
+	if err != nil {
+		return runner.ApplyOptions{}, err
 	}
 	opts := runner.ApplyOptions{Repo: repo, Dir: rel, Branch: branch, Drivers: drivers(abs, os.Environ()),
 		Author: object.Signature{Name: author.Name, Email: author.Address}, Getenv: g.getenv, DryRun: o.dryRun, Log: s.out,

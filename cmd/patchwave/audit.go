@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/go-git/go-git/v5"
 	"github.com/spf13/cobra"
 
 	"github.com/patchwave/patchwave/runner/audit/history"
@@ -36,12 +37,21 @@ func historyOf(g *globalOptions, branch string) (history.Options, error) {
 	if err != nil {
 		return history.Options{}, err
 	}
-	if branch == "" {
-		head, err := repo.Head()
-		if err != nil || !head.Name().IsBranch() {
-			return history.Options{}, usagef("no branch is checked out in %s: name one with --branch", g.dir)
-		}
-		branch = head.Name().Short()
+	if branch, err = branchOr(repo, g.dir, branch); err != nil {
+		return history.Options{}, err
 	}
 	return history.Options{Repo: repo, Dir: rel, Branch: branch}, nil
+}
+
+// branchOr returns branch, or when it is empty the branch checked out in
+// dir; with none checked out, a usage error asks for --branch.
+func branchOr(repo *git.Repository, dir, branch string) (string, error) {
+	if branch != "" {
+		return branch, nil
+	}
+	head, err := repo.Head()
+	if err != nil || !head.Name().IsBranch() {
+		return "", usagef("no branch is checked out in %s: name one with --branch", dir)
+	}
+	return head.Name().Short(), nil
 }
