@@ -348,7 +348,7 @@ func (a *ansibleDriver) play(ctx context.Context, hosts []*host, opts driver.Bat
 		if runErr == nil {
 			runErr = err
 		}
-		return fmt.Errorf("ansible-playbook: %v, no JSON report%s", runErr, tail(stderr.String()))
+		return fmt.Errorf("ansible-playbook: %v, no JSON report%s", runErr, hostcfg.StderrNote(stderr.String()))
 	}
 	rep.apply(hosts)
 	return nil
@@ -534,7 +534,7 @@ func (t taskResult) err(pm *pkgcmd.Manager) error {
 	}
 	var err error
 	if t.RC != nil {
-		err = fmt.Errorf("exit status %d%s", *t.RC, tail(t.Stderr))
+		err = fmt.Errorf("exit status %d%s", *t.RC, hostcfg.StderrNote(t.Stderr))
 	} else {
 		err = errors.New(hostcfg.Quote(msg))
 	}
@@ -547,12 +547,4 @@ func (t taskResult) err(pm *pkgcmd.Manager) error {
 // fail builds the error of a call, naming the driver, action and asset.
 func (a *ansibleDriver) fail(t driver.Target, action string, err error) error {
 	return &hostcfg.CallError{Type: "ansible", Name: a.name, Action: action, Asset: t.ID, Err: err}
-}
-
-// tail quotes the last lines of a command's stderr for an error.
-func tail(s string) string {
-	if l := hostcfg.LastLines(s, 5); l != "" {
-		return " (stderr: " + l + ")"
-	}
-	return ""
 }

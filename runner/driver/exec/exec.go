@@ -17,6 +17,7 @@ import (
 
 	"github.com/patchwave/patchwave/policy"
 	"github.com/patchwave/patchwave/runner/driver"
+	"github.com/patchwave/patchwave/runner/driver/internal/hostcfg"
 )
 
 // DefaultTimeout bounds one call when the policy sets no timeout.
@@ -27,8 +28,6 @@ const DefaultTimeout = 10 * time.Minute
 const (
 	maxAnswer      = 16 << 20
 	stderrTail     = 8 << 10
-	stderrLines    = 5
-	maxQuoted      = 300
 	waitForOutputs = 2 * time.Second
 )
 
@@ -77,16 +76,9 @@ func New(d policy.Driver, opts Options) (driver.Driver, error) {
 			}
 			x.argv = argv
 		case "timeout":
-			s, ok := v.(string)
-			if !ok {
-				return nil, fmt.Errorf("exec driver: timeout: want a duration string such as \"10m\", got %T", v)
-			}
-			t, err := policy.ParseDuration(s)
+			t, err := hostcfg.Duration(v)
 			if err != nil {
 				return nil, fmt.Errorf("exec driver: timeout: %w", err)
-			}
-			if t <= 0 {
-				return nil, fmt.Errorf("exec driver: timeout: %q must be more than 0", s)
 			}
 			x.timeout = t
 		case "dir":
@@ -266,7 +258,7 @@ func (x *execDriver) call(ctx context.Context, action string, t driver.Target, c
 			return nil, x.fail(t, action, driver.Permanent(runErr), stderr)
 		}
 		if parseErr == nil && a.Error != "" {
-			return nil, x.fail(t, action, fmt.Errorf("%v: %s", runErr, quote(a.Error)), stderr)
+			return nil, x.fail(t, action, fmt.Errorf("%v: %s", runErr, hostcfg.Quote(a.Error)), stderr)
 		}
 		return nil, x.fail(t, action, runErr, stderr)
 	}
@@ -278,7 +270,7 @@ func (x *execDriver) call(ctx context.Context, action string, t driver.Target, c
 		if msg == "" {
 			msg = "no error given"
 		}
-		return nil, x.fail(t, action, fmt.Errorf("answered not ok: %s", quote(msg)), stderr)
+		return nil, x.fail(t, action, fmt.Errorf("answered not ok: %s", hostcfg.Quote(msg)), stderr)
 	}
 	return a, nil
 }
@@ -295,15 +287,15 @@ func parseAnswer(out *capped) (*answer, error) {
 		return nil, errors.New("no answer on stdout")
 	}
 	if b[0] != '{' {
-		return nil, fmt.Errorf("no valid answer: stdout is not one JSON object (it begins %s)", quote(string(b)))
+		return nil, fmt.Errorf("no valid answer: stdout is not one JSON object (it begins %s)", hostcfg.Quote(string(b)))
 	}
 	var a answer
 	dec := json.NewDecoder(bytes.NewReader(b))
 	if err := dec.Decode(&a); err != nil {
-		return nil, fmt.Errorf("no valid answer: %v (stdout begins %s)", err, quote(string(b)))
+		return nil, fmt.Errorf("no valid answer: %v (stdout begins %s)", err, hostcfg.Quote(string(b)))
 	}
 	if dec.InputOffset() != int64(len(b)) {
-		return nil, fmt.Errorf("no valid answer: stdout holds more than one JSON object (after it: %s)", quote(string(b[dec.InputOffset():])))
+		return nil, fmt.Errorf("no valid answer: stdout holds more than one JSON object (after it: %s)", hostcfg.Quote(string(b[dec.InputOffset():])))
 	}
 	if a.OK == nil {
 		return nil, errors.New(`no valid answer: the answer lacks "ok"`)
@@ -316,13 +308,7 @@ func parseAnswer(out *capped) (*answer, error) {
 func (x *execDriver) fail(t driver.Target, action string, err error, stderr *tail) error {
 	msg := ""
 	if stderr != nil {
-		if lines := stderr.lastLines(stderrLines); len(lines) > 0 {
-			quoted := make([]string, len(lines))
-			for i, l := range lines {
-				quoted[i] = quote(l)
-			}
-			msg = " (stderr: " + strings.Join(quoted, " | ") + ")"
-		}
+		msg = hostcfg.StderrNote(string(stderr.buf))
 	}
 	return &callError{driver: x.name, action: action, asset: t.ID, err: err, stderr: msg}
 }
@@ -340,15 +326,6 @@ func (e *callError) Error() string {
 }
 
 func (e *callError) Unwrap() error { return e.err }
-
-// quote shortens s for an error message and quotes it.
-func quote(s string) string {
-	s = strings.TrimSpace(s)
-	if r := []rune(s); len(r) > maxQuoted {
-		s = string(r[:maxQuoted]) + "..."
-	}
-	return fmt.Sprintf("%q", s)
-}
 
 // lookPath finds the command: a path with a slash resolves against the
 // working directory, a bare name is looked up in the PATH of the
@@ -453,18 +430,4 @@ func (t *tail) Write(p []byte) (int, error) {
 		t.buf = slices.Clone(t.buf[len(t.buf)-t.max:])
 	}
 	return n, nil
-}
-
-// lastLines returns the last n non-empty lines.
-func (t *tail) lastLines(n int) []string {
-	var lines []string
-	for _, l := range strings.Split(string(t.buf), "\n") {
-		if l = strings.TrimSpace(l); l != "" {
-			lines = append(lines, l)
-		}
-	}
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return lines
 }

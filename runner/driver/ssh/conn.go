@@ -22,10 +22,7 @@ import (
 )
 
 // Limits on what is kept of a remote command's output.
-const (
-	maxOutput   = 64 << 20
-	stderrLines = 5
-)
+const maxOutput = 64 << 20
 
 // address is where the asset's sshd listens: its first ip, else its
 // hostname.
@@ -175,16 +172,11 @@ func (d *sshDriver) hostKeyCallback() (gossh.HostKeyCallback, error) {
 // exitError is a remote command that ran and failed.
 type exitError struct {
 	status int
-	stderr string // the last lines, quoted
-	raw    string // the tail of stderr, to classify the failure
+	raw    string // stderr, to classify the failure
 }
 
 func (e *exitError) Error() string {
-	msg := fmt.Sprintf("exit status %d", e.status)
-	if e.stderr != "" {
-		msg += " (stderr: " + e.stderr + ")"
-	}
-	return msg
+	return fmt.Sprintf("exit status %d%s", e.status, hostcfg.StderrNote(e.raw))
 }
 
 // run runs one shell command on the asset and returns its stdout. With
@@ -216,7 +208,7 @@ func (c *conn) run(ctx context.Context, command string, asRoot bool) (string, er
 	var ee *gossh.ExitError
 	switch {
 	case errors.As(err, &ee):
-		return stdout.String(), &exitError{status: ee.ExitStatus(), stderr: hostcfg.LastLines(stderr.String(), stderrLines), raw: stderr.String()}
+		return stdout.String(), &exitError{status: ee.ExitStatus(), raw: stderr.String()}
 	case err != nil:
 		return "", fmt.Errorf("running %s: %w", hostcfg.Quote(firstWord(command)), err)
 	case stdout.over:

@@ -136,13 +136,26 @@ func LastLines(s string, n int) string {
 	var lines []string
 	for _, l := range strings.Split(s, "\n") {
 		if l = strings.TrimSpace(l); l != "" {
-			lines = append(lines, Quote(l))
+			lines = append(lines, l)
 		}
 	}
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]
 	}
+	for i, l := range lines {
+		lines[i] = Quote(l)
+	}
 	return strings.Join(lines, " | ")
+}
+
+// StderrNote is what an error says of a command's stderr: " (stderr: ",
+// its last five non-empty lines quoted, and ")"; nothing when it printed
+// none.
+func StderrNote(stderr string) string {
+	if l := LastLines(stderr, 5); l != "" {
+		return " (stderr: " + l + ")"
+	}
+	return ""
 }
 
 // CallError is the error of one call of a host driver: it names the driver
