@@ -107,6 +107,28 @@ func (a *applier) finished(ctx context.Context, run StageRun) error {
 	return nil
 }
 
+// observeBefore records in assets what an asset runs before it changes,
+// its rollback state, unless recorded already, and marks it pending. When
+// the driver cannot observe it, the asset is marked failed, the error
+// after what, and ok is false.
+func (a *applier) observeBefore(ctx context.Context, repo *policy.Repository, assets map[string]*state.Asset, id string, asset *policy.Asset, what string) (ar *state.Asset, ok bool) {
+	ar = assets[id]
+	if ar == nil {
+		ar = &state.Asset{}
+		assets[id] = ar
+	}
+	if ar.Before == nil {
+		obs, err := a.driverFor(repo, asset).Observe(ctx, driver.Target{ID: id, Asset: asset})
+		if err != nil {
+			ar.Result, ar.Error, ar.At = "failed", what+err.Error(), a.o.Now().UTC()
+			return ar, false
+		}
+		ar.Before = &obs
+	}
+	ar.Result = "pending"
+	return ar, true
+}
+
 func (r StageRun) what() string {
 	if r.Rollback != "" {
 		return fmt.Sprintf("rollback %s of wave %s", r.Rollback, r.Wave)
@@ -348,20 +370,7 @@ func (a *applier) runStage(ctx context.Context, head plumbing.Hash, p *Prepared,
 		works = works[n:]
 		// Record what each asset runs before it changes: the rollback state.
 		for _, wk := range batch {
-			ar := rec.Assets[wk.id]
-			if ar == nil {
-				ar = &state.Asset{}
-				rec.Assets[wk.id] = ar
-			}
-			if ar.Before == nil {
-				obs, err := a.driverFor(p.Repo, wk.asset).Observe(ctx, driver.Target{ID: wk.id, Asset: wk.asset})
-				if err != nil {
-					ar.Result, ar.Error, ar.At = "failed", err.Error(), a.o.Now().UTC()
-					continue
-				}
-				ar.Before = &obs
-			}
-			ar.Result = "pending"
+			a.observeBefore(ctx, p.Repo, rec.Assets, wk.id, wk.asset, "")
 		}
 		a.o.Crash("observed")
 		if head, err = a.commitState(ctx, head, rec, nil, fmt.Sprintf("patchwave: wave %s stage %s: %s about to change", w.Name, s.Name, plural(n, "asset", "assets")), planDigest); err != nil {

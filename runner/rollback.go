@@ -126,26 +126,14 @@ func (a *applier) runRollback(ctx context.Context, head plumbing.Hash, p *Prepar
 	}
 	befores := p.State.Changed(rb.Wave, rb.Stages)
 	var items []putBack
-	for _, act := range rb.Actions {
-		if len(items) > 0 && items[len(items)-1].id == act.Asset {
-			continue
-		}
-		ar := rec.Assets[act.Asset]
-		if ar == nil {
-			ar = &state.Asset{}
-			rec.Assets[act.Asset] = ar
+	for i, act := range rb.Actions {
+		if i > 0 && rb.Actions[i-1].Asset == act.Asset {
+			continue // an asset's actions come together: observed once
 		}
 		asset := p.Repo.Assets[act.Asset]
-		if ar.Before == nil {
-			obs, err := a.driverFor(p.Repo, asset).Observe(ctx, driver.Target{ID: act.Asset, Asset: asset})
-			if err != nil {
-				ar.Result, ar.Error, ar.At = "failed", "observing before the rollback: "+err.Error(), a.o.Now().UTC()
-				continue
-			}
-			ar.Before = &obs
+		if ar, ok := a.observeBefore(ctx, p.Repo, rec.Assets, act.Asset, asset, "observing before the rollback: "); ok {
+			items = append(items, putBack{id: act.Asset, asset: asset, rec: ar, previous: *befores[act.Asset]})
 		}
-		ar.Result = "pending"
-		items = append(items, putBack{id: act.Asset, asset: asset, rec: ar, previous: *befores[act.Asset]})
 	}
 	trailers := []gitstore.Trailer{{Key: "Patchwave-Wave", Value: rb.Wave}}
 	for _, s := range rb.Stages {
