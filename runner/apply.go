@@ -608,15 +608,23 @@ func (a *applier) commitState(ctx context.Context, head plumbing.Hash, rec *stat
 	trailers := []gitstore.Trailer{{Key: "Patchwave-Wave", Value: rec.Wave}, {Key: "Patchwave-Stage", Value: rec.Stage}}
 	return a.commit(ctx, head, commitRequest{subject: subject, trailers: trailers, record: r, planDigest: planDigest,
 		files: func(recPath string) (map[string][]byte, error) {
-			if recPath != "" {
-				rec.Records = append(rec.Records, recPath)
-			}
-			data, err := state.Marshal(rec)
+			name, data, err := a.stageFile(rec, recPath)
 			if err != nil {
 				return nil, err
 			}
-			return map[string][]byte{path.Join(a.o.Dir, state.StagePath(rec.Wave, rec.Stage)): data}, nil
+			return map[string][]byte{name: data}, nil
 		}})
+}
+
+// stageFile encodes a stage's state file, adding the audit record of the
+// commit (recPath, "" when there is none) to the stage's records, and
+// returns its path in the repository.
+func (a *applier) stageFile(rec *state.Stage, recPath string) (string, []byte, error) {
+	if recPath != "" {
+		rec.Records = append(rec.Records, recPath)
+	}
+	data, err := state.Marshal(rec)
+	return path.Join(a.o.Dir, state.StagePath(rec.Wave, rec.Stage)), data, err
 }
 
 // commitRequest is one runner commit.

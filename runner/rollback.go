@@ -200,14 +200,11 @@ func (a *applier) runRollback(ctx context.Context, head plumbing.Hash, p *Prepar
 			for _, srec := range stages {
 				// The stage ended anew: rolled back, by this record.
 				srec.Finished = rec.Finished
-				if recPath != "" {
-					srec.Records = append(srec.Records, recPath)
-				}
-				data, err := state.Marshal(srec)
+				name, data, err := a.stageFile(srec, recPath)
 				if err != nil {
 					return nil, err
 				}
-				files[path.Join(a.o.Dir, state.StagePath(srec.Wave, srec.Stage))] = data
+				files[name] = data
 			}
 			return files, nil
 		}})
