@@ -11,13 +11,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/patchwave/patchwave/policy"
 	"github.com/patchwave/patchwave/runner/driver"
 	"github.com/patchwave/patchwave/runner/driver/internal/hostcfg"
 	"github.com/patchwave/patchwave/runner/driver/internal/pkgcmd"
+	"github.com/patchwave/patchwave/runner/driver/internal/procgroup"
 )
 
 // DefaultTimeout bounds one ansible-playbook run when the policy sets none.
@@ -87,6 +87,7 @@ func New(d policy.Driver, opts Options) (driver.Driver, error) {
 type host struct {
 	id      string
 	target  driver.Target
+	address string // hostcfg.Address
 	pm      *pkgcmd.Manager
 	osName  string
 	command string // the change to run; empty to only observe
@@ -101,23 +102,17 @@ type host struct {
 // newHost checks that an asset can be driven: an address and a known
 // package manager (os.name).
 func newHost(t driver.Target) (*host, error) {
-	h := &host{id: t.ID, target: t}
-	if t.Asset == nil || (len(t.Asset.IP) == 0 && t.Asset.Hostname == "") {
-		return nil, driver.Permanent(errors.New("the asset has neither ip nor hostname to connect to"))
+	addr, err := hostcfg.Address(t)
+	if err != nil {
+		return nil, err
 	}
+	h := &host{id: t.ID, target: t, address: addr}
 	pm, ok := pkgcmd.For(t.Asset.OS.Name)
 	if !ok {
 		return nil, driver.Permanent(fmt.Errorf("os.name %q names no package manager the ansible driver knows (Debian or RHEL family)", t.Asset.OS.Name))
 	}
 	h.pm, h.osName = pm, t.Asset.OS.Name
 	return h, nil
-}
-
-func (h *host) address() string {
-	if len(h.target.Asset.IP) > 0 && h.target.Asset.IP[0] != "" {
-		return h.target.Asset.IP[0]
-	}
-	return h.target.Asset.Hostname
 }
 
 // Observe runs the observe play on the asset.
@@ -173,20 +168,13 @@ func (a *ansibleDriver) ApplyBatch(ctx context.Context, items []driver.BatchItem
 	return a.change(ctx, "apply", len(items), opts,
 		func(i int) driver.Target { return items[i].Target },
 		func(i int, h *host) (string, error) {
-			if err := pkgcmd.CheckChanges(h.observed, items[i].Changes); err != nil {
+			todo, err := pkgcmd.Todo(h.osName, h.observed, items[i].Changes)
+			if err != nil || len(todo) == 0 {
 				return "", err
 			}
-			if todo := pkgcmd.Todo(h.osName, h.observed, items[i].Changes); len(todo) > 0 {
-				return withRefresh(h.pm, h.pm.Upgrade(todo)), nil
-			}
-			return "", nil
+			return withRefresh(h.pm, h.pm.Upgrade(todo)), nil
 		},
-		func(i int, h *host) error {
-			if err := driver.Reaches(h.osName, h.observed, items[i].Changes); err != nil {
-				return fmt.Errorf("after the upgrade, the host %w", err)
-			}
-			return nil
-		})
+		func(i int, h *host) error { return pkgcmd.Upgraded(h.osName, h.observed, items[i].Changes) })
 }
 
 // Rollback puts every package of previous that now differs back, as the
@@ -200,12 +188,7 @@ func (a *ansibleDriver) Rollback(ctx context.Context, t driver.Target, previous 
 			}
 			return "", nil
 		},
-		func(_ int, h *host) error {
-			if left := pkgcmd.Differing(h.observed, previous); len(left) > 0 {
-				return fmt.Errorf("after the rollback, %q is %q (want %q)", left[0].Name, h.observed.Packages[left[0].Name], left[0].Version)
-			}
-			return nil
-		})
+		func(_ int, h *host) error { return pkgcmd.RolledBack(h.observed, previous) })
 	if err != nil {
 		return driver.Result{}, err
 	}
@@ -227,23 +210,25 @@ func withRefresh(pm *pkgcmd.Manager, command string) string {
 // (with check).
 func (a *ansibleDriver) change(ctx context.Context, action string, n int, opts driver.BatchOptions,
 	target func(int) driver.Target, plan func(int, *host) (string, error), check func(int, *host) error) ([]driver.BatchResult, error) {
+	all := driver.Target{ID: fmt.Sprintf("%d assets", n)} // names the batch in errors of the whole run
 	if err := ctx.Err(); err != nil {
-		return nil, a.fail(driver.Target{ID: fmt.Sprintf("%d assets", n)}, action, err)
+		return nil, a.fail(all, action, err)
 	}
 	results := make([]driver.BatchResult, n)
 	hosts := make([]*host, n)
 	var live []*host
 	for i := range n {
-		h, err := newHost(target(i))
+		t := target(i)
+		h, err := newHost(t)
 		if err != nil {
-			results[i].Err = a.fail(target(i), action, err)
+			results[i].Err = a.fail(t, action, err)
 			continue
 		}
 		hosts[i] = h
 		live = append(live, h)
 	}
 	if err := a.play(ctx, live, driver.BatchOptions{Serial: len(live), MaxFailPercentage: 100}); err != nil {
-		return nil, a.fail(driver.Target{ID: fmt.Sprintf("%d assets", n)}, action, err)
+		return nil, a.fail(all, action, err)
 	}
 	var changing []*host
 	for i, h := range hosts {
@@ -271,7 +256,7 @@ func (a *ansibleDriver) change(ctx context.Context, action string, n int, opts d
 			h.seen, h.failed, h.observed = false, nil, driver.Observation{}
 		}
 		if err := a.play(ctx, changing, opts); err != nil {
-			return nil, a.fail(driver.Target{ID: fmt.Sprintf("%d assets", n)}, action, err)
+			return nil, a.fail(all, action, err)
 		}
 	}
 	for i, h := range hosts {
@@ -306,11 +291,7 @@ func (a *ansibleDriver) play(ctx context.Context, hosts []*host, opts driver.Bat
 	}
 	defer os.RemoveAll(work)
 	keyFile, _ := driver.EnvValue(a.env, a.KeyEnv)
-	inv, err := a.inventory(hosts, keyFile)
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(work, "inventory.yml"), inv, 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(work, "inventory.yml"), a.inventory(hosts, keyFile), 0o600); err != nil {
 		return err
 	}
 	if err := os.WriteFile(filepath.Join(work, "playbook.yml"), playbook(opts), 0o600); err != nil {
@@ -333,9 +314,7 @@ func (a *ansibleDriver) play(ctx context.Context, hosts []*host, opts driver.Bat
 	)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = 2 * time.Second
+	procgroup.Set(cmd, 2*time.Second)
 	runErr := cmd.Run()
 	if ctx.Err() != nil {
 		return ctx.Err()
@@ -359,7 +338,7 @@ var errTimeout = errors.New("ansible driver timeout")
 // inventory writes the hosts as a YAML inventory. Values are written as
 // JSON strings (valid YAML) tagged !unsafe, so that Ansible never
 // templates the shell commands (rpm's query format holds "{%").
-func (a *ansibleDriver) inventory(hosts []*host, keyFile string) ([]byte, error) {
+func (a *ansibleDriver) inventory(hosts []*host, keyFile string) []byte {
 	var b bytes.Buffer
 	q := func(s string) string {
 		j, _ := json.Marshal(s)
@@ -385,7 +364,7 @@ func (a *ansibleDriver) inventory(hosts []*host, keyFile string) ([]byte, error)
 	for _, h := range hosts {
 		fmt.Fprintf(&b, "    %s:\n", q(h.id))
 		vars := [][2]string{
-			{"ansible_host", q(h.address())},
+			{"ansible_host", q(h.address)},
 			{"ansible_ssh_common_args", q(sshArgs)},
 			{"patchwave_observe", q(h.pm.Observe)},
 			{"patchwave_reboot_check", q(h.pm.RebootRequired)},
@@ -407,7 +386,7 @@ func (a *ansibleDriver) inventory(hosts []*host, keyFile string) ([]byte, error)
 			fmt.Fprintf(&b, "      %s: %s\n", v[0], v[1])
 		}
 	}
-	return b.Bytes(), nil
+	return b.Bytes()
 }
 
 // Task names of the playbook, which the report is read by.
@@ -498,10 +477,7 @@ func (r *report) apply(hosts []*host) {
 				}
 				switch t.Task.Name {
 				case taskObserve:
-					h.observed = driver.Observation{Packages: h.pm.Parse(res.Stdout)}
-					if len(h.observed.Packages) == 0 {
-						h.failed = errors.New("listing packages: the host reports none installed")
-					}
+					h.observed, h.failed = h.pm.Observation(res.Stdout)
 				case taskReboot:
 					h.rebootRequired = strings.TrimSpace(res.Stdout) == "yes"
 				}

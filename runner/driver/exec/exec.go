@@ -12,12 +12,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/patchwave/patchwave/policy"
 	"github.com/patchwave/patchwave/runner/driver"
 	"github.com/patchwave/patchwave/runner/driver/internal/hostcfg"
+	"github.com/patchwave/patchwave/runner/driver/internal/procgroup"
 )
 
 // DefaultTimeout bounds one call when the policy sets no timeout.
@@ -220,19 +220,7 @@ func (x *execDriver) call(ctx context.Context, action string, t driver.Target, c
 	stdout := &capped{max: maxAnswer}
 	stderr := &tail{max: stderrTail}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
-	// The command runs in its own process group, and the whole group is
-	// killed on timeout or cancellation: a script's children (apt, ssh)
-	// would otherwise outlive it, holding locks and our pipes.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error {
-		if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
-			return cmd.Process.Kill()
-		}
-		return nil
-	}
-	// A child that escaped the group (setsid) may still hold stdout; stop
-	// waiting for it after a moment.
-	cmd.WaitDelay = waitForOutputs
+	procgroup.Set(cmd, waitForOutputs)
 
 	runErr := cmd.Run()
 	if errors.Is(runErr, osexec.ErrWaitDelay) {

@@ -24,18 +24,13 @@ import (
 // Limits on what is kept of a remote command's output.
 const maxOutput = 64 << 20
 
-// address is where the asset's sshd listens: its first ip, else its
-// hostname.
+// address is where the asset's sshd listens: its address, at the port.
 func (c *config) address(t driver.Target) (string, error) {
-	if t.Asset != nil {
-		if len(t.Asset.IP) > 0 && t.Asset.IP[0] != "" {
-			return net.JoinHostPort(t.Asset.IP[0], strconv.Itoa(c.Port)), nil
-		}
-		if t.Asset.Hostname != "" {
-			return net.JoinHostPort(t.Asset.Hostname, strconv.Itoa(c.Port)), nil
-		}
+	host, err := hostcfg.Address(t)
+	if err != nil {
+		return "", err
 	}
-	return "", driver.Permanent(errors.New("the asset has neither ip nor hostname to connect to"))
+	return net.JoinHostPort(host, strconv.Itoa(c.Port)), nil
 }
 
 // conn is one ssh connection to an asset, for the length of one call.

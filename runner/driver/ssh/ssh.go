@@ -54,6 +54,17 @@ type session struct {
 // call connects to the asset, bounded by the timeout, and runs fn; errors
 // name the driver, action and asset.
 func (d *sshDriver) call(ctx context.Context, t driver.Target, action string, fn func(ctx context.Context, s *session) error) error {
+	return d.callHost(ctx, t, action, func(ctx context.Context, s *session) error {
+		if err := s.findManager(ctx, t); err != nil {
+			return err
+		}
+		return fn(ctx, s)
+	})
+}
+
+// callHost is call without finding the package manager, for what needs
+// none (reading the boot id while a host reboots).
+func (d *sshDriver) callHost(ctx context.Context, t driver.Target, action string, fn func(ctx context.Context, s *session) error) error {
 	if err := ctx.Err(); err != nil {
 		return d.fail(t, action, err)
 	}
@@ -68,24 +79,7 @@ func (d *sshDriver) call(ctx context.Context, t driver.Target, action string, fn
 		// Ending ctx closes the connection, which ends a running command.
 		stop := context.AfterFunc(ctx, c.close)
 		defer stop()
-		s := &session{conn: c}
-		if t.Asset != nil {
-			s.osName = t.Asset.OS.Name
-			s.pm, _ = pkgcmd.For(s.osName)
-		}
-		if s.pm == nil {
-			out, err := c.run(ctx, pkgcmd.Probe, false)
-			if err != nil {
-				return fmt.Errorf("finding the package manager: %w", err)
-			}
-			if s.pm, err = pkgcmd.Named(out); err != nil {
-				return driver.Permanent(err)
-			}
-		}
-		if _, ok := version.SchemeFor(s.osName); !ok {
-			s.osName = s.pm.OSName
-		}
-		return fn(ctx, s)
+		return fn(ctx, &session{conn: c})
 	}()
 	if err != nil && errors.Is(context.Cause(ctx), errTimeout) && !errors.Is(err, errTimeout) {
 		err = fmt.Errorf("timed out after %v: %w", d.cfg.Timeout, err)
@@ -97,6 +91,28 @@ func (d *sshDriver) call(ctx context.Context, t driver.Target, action string, fn
 }
 
 var errTimeout = errors.New("ssh driver timeout")
+
+// findManager sets the session's package manager and version order: from
+// the asset's os.name, else asking the host which it has.
+func (s *session) findManager(ctx context.Context, t driver.Target) error {
+	if t.Asset != nil {
+		s.osName = t.Asset.OS.Name
+		s.pm, _ = pkgcmd.For(s.osName)
+	}
+	if s.pm == nil {
+		out, err := s.run(ctx, pkgcmd.Probe, false)
+		if err != nil {
+			return fmt.Errorf("finding the package manager: %w", err)
+		}
+		if s.pm, err = pkgcmd.Named(out); err != nil {
+			return driver.Permanent(err)
+		}
+	}
+	if _, ok := version.SchemeFor(s.osName); !ok {
+		s.osName = s.pm.OSName
+	}
+	return nil
+}
 
 // Observe lists the host's installed packages.
 func (d *sshDriver) Observe(ctx context.Context, t driver.Target) (driver.Observation, error) {
@@ -119,10 +135,11 @@ func (d *sshDriver) Apply(ctx context.Context, t driver.Target, changes []driver
 		if err != nil {
 			return err
 		}
-		if err := pkgcmd.CheckChanges(before, changes); err != nil {
+		todo, err := pkgcmd.Todo(s.osName, before, changes)
+		if err != nil {
 			return err
 		}
-		if todo := pkgcmd.Todo(s.osName, before, changes); len(todo) > 0 {
+		if len(todo) > 0 {
 			if err := d.changing(ctx, s, func() error { return s.install(ctx, s.pm.Upgrade(todo)) }); err != nil {
 				return err
 			}
@@ -130,8 +147,8 @@ func (d *sshDriver) Apply(ctx context.Context, t driver.Target, changes []driver
 		if res.Observation, err = s.observe(ctx); err != nil {
 			return err
 		}
-		if err := driver.Reaches(s.osName, res.Observation, changes); err != nil {
-			return fmt.Errorf("after the upgrade, the host %w", err)
+		if err := pkgcmd.Upgraded(s.osName, res.Observation, changes); err != nil {
+			return err
 		}
 		res.RebootRequired, err = s.rebootRequired(ctx)
 		return err
@@ -173,8 +190,8 @@ func (d *sshDriver) Rollback(ctx context.Context, t driver.Target, previous driv
 			if now, err = s.observe(ctx); err != nil {
 				return err
 			}
-			if left := pkgcmd.Differing(now, previous); len(left) > 0 {
-				return fmt.Errorf("after the rollback, %q is %q (want %q)", left[0].Name, now.Packages[left[0].Name], left[0].Version)
+			if err := pkgcmd.RolledBack(now, previous); err != nil {
+				return err
 			}
 		}
 		res.Observation = now
@@ -207,11 +224,7 @@ func (s *session) observe(ctx context.Context) (driver.Observation, error) {
 	if err != nil {
 		return driver.Observation{}, fmt.Errorf("listing packages: %w", err)
 	}
-	pkgs := s.pm.Parse(out)
-	if len(pkgs) == 0 {
-		return driver.Observation{}, errors.New("listing packages: the host reports none installed")
-	}
-	return driver.Observation{Packages: pkgs}, nil
+	return s.pm.Observation(out)
 }
 
 // install runs a package manager command. When the manager does not
@@ -254,7 +267,7 @@ func (s *session) rebootRequired(ctx context.Context) (bool, error) {
 func (d *sshDriver) Reboot(ctx context.Context, t driver.Target) error {
 	const bootID = "cat /proc/sys/kernel/random/boot_id"
 	var before string
-	err := d.call(ctx, t, "reboot", func(ctx context.Context, s *session) error {
+	err := d.callHost(ctx, t, "reboot", func(ctx context.Context, s *session) error {
 		var err error
 		if before, err = s.run(ctx, bootID, false); err != nil {
 			return fmt.Errorf("reading the boot id: %w", err)
@@ -276,7 +289,7 @@ func (d *sshDriver) Reboot(ctx context.Context, t driver.Target) error {
 			return d.fail(t, "reboot", fmt.Errorf("the host did not come back with a new boot id within %v", d.cfg.rebootTimeout))
 		}
 		var now string
-		err := d.call(wctx, t, "reboot", func(ctx context.Context, s *session) error {
+		err := d.callHost(wctx, t, "reboot", func(ctx context.Context, s *session) error {
 			var err error
 			now, err = s.run(ctx, bootID, false)
 			return err

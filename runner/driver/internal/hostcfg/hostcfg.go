@@ -2,6 +2,7 @@ package hostcfg
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -156,6 +157,20 @@ func StderrNote(stderr string) string {
 		return " (stderr: " + l + ")"
 	}
 	return ""
+}
+
+// Address is where a host is reached: its first ip, else its hostname.
+// A host with neither is a permanent error.
+func Address(t driver.Target) (string, error) {
+	if t.Asset != nil {
+		if len(t.Asset.IP) > 0 && t.Asset.IP[0] != "" {
+			return t.Asset.IP[0], nil
+		}
+		if t.Asset.Hostname != "" {
+			return t.Asset.Hostname, nil
+		}
+	}
+	return "", driver.Permanent(errors.New("the asset has neither ip nor hostname to connect to"))
 }
 
 // CallError is the error of one call of a host driver: it names the driver

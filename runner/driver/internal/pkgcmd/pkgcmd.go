@@ -151,10 +151,20 @@ func ShellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// CheckChanges refuses changes a package manager cannot make: images,
+// Observation reads the output of m.Observe; a host that lists no
+// package is an error.
+func (m *Manager) Observation(out string) (driver.Observation, error) {
+	pkgs := m.Parse(out)
+	if len(pkgs) == 0 {
+		return driver.Observation{}, errors.New("listing packages: the host reports none installed")
+	}
+	return driver.Observation{Packages: pkgs}, nil
+}
+
+// checkChanges refuses changes a package manager cannot make: images,
 // and packages the host does not have (upgrades never install), with a
 // permanent error, since trying again cannot help.
-func CheckChanges(o driver.Observation, changes []driver.Change) error {
+func checkChanges(o driver.Observation, changes []driver.Change) error {
 	for _, c := range changes {
 		if c.Kind == driver.KindImage {
 			return driver.Permanent(fmt.Errorf("%q is an image: this driver changes packages", c.Name))
@@ -167,15 +177,37 @@ func CheckChanges(o driver.Observation, changes []driver.Change) error {
 }
 
 // Todo lists the changes whose package the observation shows below its
-// target, in the version order of osName: what Apply must install.
-func Todo(osName string, o driver.Observation, changes []driver.Change) []Pkg {
+// target, in the version order of osName: what Apply must install. It
+// refuses changes no package manager can make (checkChanges).
+func Todo(osName string, o driver.Observation, changes []driver.Change) ([]Pkg, error) {
+	if err := checkChanges(o, changes); err != nil {
+		return nil, err
+	}
 	var todo []Pkg
 	for _, c := range changes {
 		if driver.Reaches(osName, o, []driver.Change{c}) != nil {
 			todo = append(todo, Pkg{c.Name, c.To})
 		}
 	}
-	return todo
+	return todo, nil
+}
+
+// Upgraded checks, after Apply's change, that the host runs every
+// change's target or newer.
+func Upgraded(osName string, o driver.Observation, changes []driver.Change) error {
+	if err := driver.Reaches(osName, o, changes); err != nil {
+		return fmt.Errorf("after the upgrade, the host %w", err)
+	}
+	return nil
+}
+
+// RolledBack checks, after Rollback's change, that no package of want
+// differs any more.
+func RolledBack(now, want driver.Observation) error {
+	if left := Differing(now, want); len(left) > 0 {
+		return fmt.Errorf("after the rollback, %q is %q (want %q)", left[0].Name, now.Packages[left[0].Name], left[0].Version)
+	}
+	return nil
 }
 
 // Differing lists the packages of want whose version now differs: what
